@@ -1,0 +1,85 @@
+"""The dlt pipeline that loads the feeds into the warehouse, and the per-feed counts of a load."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import dlt
+import duckdb
+
+from ingestion.contract import FILE_LOG_TABLE, QUARANTINE_TABLE, RAW_DATASET
+
+PIPELINE_NAME = "listenloop_feeds"
+
+
+def make_pipeline(warehouse: Path) -> dlt.Pipeline:
+    """A pipeline loading into the DuckDB file `warehouse`, dataset `raw`.
+
+    Its working state sits beside the warehouse, so two warehouses never share file fingerprints.
+    The feed resources themselves pin the parquet loader file format.
+    """
+    warehouse = Path(warehouse).resolve()
+    return dlt.pipeline(
+        pipeline_name=PIPELINE_NAME,
+        destination=dlt.destinations.duckdb(str(warehouse)),
+        dataset_name=RAW_DATASET,
+        pipelines_dir=str(warehouse.parent / ".dlt_pipelines"),
+        progress=None,
+    )
+
+
+def feed_counts(
+    con: duckdb.DuckDBPyConnection, feed: str, load_id: str | None = None
+) -> dict[str, Any]:
+    """Files and rows of `feed` as last read (or as read by the load `load_id`), for metadata.
+
+    rows_read = rows_loaded + rows_quarantined; files_rejected counts files that could not be read
+    at all (each one quarantined as source_row 0).
+    """
+    if not _has_table(con, FILE_LOG_TABLE):
+        return _counts_of([], [])
+    scope = "load_id = ?" if load_id else "load_id = max(load_id) OVER (PARTITION BY source_file)"
+    params = [feed, load_id] if load_id else [feed]
+    files = con.execute(
+        f"""
+        SELECT rows_read, rows_loaded, rows_quarantined, extra_columns, file_error
+        FROM {RAW_DATASET}.{FILE_LOG_TABLE}
+        WHERE feed = ?
+        QUALIFY {scope}""",
+        params,
+    ).fetchall()
+    by_field = []
+    if _has_table(con, QUARANTINE_TABLE):
+        by_field = con.execute(
+            f"""
+            SELECT CASE WHEN source_row = 0 THEN '(unreadable file)'
+                        ELSE coalesce(field, '(unparsable record)') END,
+                   count(*)
+            FROM {RAW_DATASET}.{QUARANTINE_TABLE}
+            WHERE feed = ?
+            GROUP BY ALL ORDER BY 2 DESC, 1""",
+            [feed],
+        ).fetchall()
+    return _counts_of(files, by_field)
+
+
+def _counts_of(files: list[tuple], by_field: list[tuple]) -> dict[str, Any]:
+    extras = sorted({name for f in files if f[3] for name in f[3].split(";")})
+    return {
+        "files": len(files),
+        "files_rejected": sum(1 for f in files if f[4]),
+        "rows_read": sum(f[0] for f in files),
+        "rows_loaded": sum(f[1] for f in files),
+        "rows_quarantined": sum(f[2] for f in files),
+        "extra_columns": extras,
+        "quarantined_by_field": dict(by_field),
+    }
+
+
+def _has_table(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    found = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+        [RAW_DATASET, table],
+    ).fetchone()
+    return bool(found and found[0])

@@ -1,0 +1,50 @@
+"""Every setting, with its environment variable. The README's settings table lists the same."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+
+
+@dataclass(frozen=True)
+class Settings:
+    feeds_dir: str
+    warehouse: Path
+    timezone: str
+    duckdb_memory_limit: str | None
+    duckdb_temp_dir: str | None
+    dagster_home: Path
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> Settings:
+        env = os.environ
+        values: dict[str, object] = {
+            "feeds_dir": env.get("LISTENLOOP_FEEDS_DIR", str(PROJECT_ROOT / "data" / "feeds")),
+            "warehouse": Path(
+                env.get("LISTENLOOP_WAREHOUSE", str(PROJECT_ROOT / "data" / "warehouse.duckdb"))
+            ),
+            "timezone": env.get("LISTENLOOP_TIMEZONE", "UTC"),
+            "duckdb_memory_limit": env.get("LISTENLOOP_DUCKDB_MEMORY_LIMIT") or None,
+            "duckdb_temp_dir": env.get("LISTENLOOP_DUCKDB_TEMP_DIR") or None,
+            "dagster_home": Path(env.get("DAGSTER_HOME", str(PROJECT_ROOT / ".dagster_home"))),
+        }
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        values["warehouse"] = Path(values["warehouse"]).resolve()  # type: ignore[arg-type]
+        return cls(**values)  # type: ignore[arg-type]
+
+    def export_env(self) -> None:
+        """Publish these settings to child processes (dbt reads the warehouse path from here)."""
+        os.environ["LISTENLOOP_FEEDS_DIR"] = self.feeds_dir
+        os.environ["LISTENLOOP_WAREHOUSE"] = str(self.warehouse)
+        os.environ["LISTENLOOP_TIMEZONE"] = self.timezone
+        os.environ["DAGSTER_HOME"] = str(self.dagster_home)
+        for name, value in (
+            ("LISTENLOOP_DUCKDB_MEMORY_LIMIT", self.duckdb_memory_limit),
+            ("LISTENLOOP_DUCKDB_TEMP_DIR", self.duckdb_temp_dir),
+        ):
+            if value:
+                os.environ[name] = value

@@ -1,0 +1,146 @@
+"""Materialize the whole asset graph in-process, as `listenloop run` and `make demo` do."""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+
+from ingestion.contract import QUARANTINE_TABLE, RAW_DATASET
+from listenloop.settings import Settings
+from orchestration.defs import build_definitions
+from orchestration.defs.dbt_models import dbt_project
+from orchestration.instance import open_instance
+
+MART_SCHEMA = "marts"
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    asset: str
+    name: str
+    passed: bool
+    blocking: bool
+
+
+@dataclass
+class RunReport:
+    run_id: str
+    success: bool
+    warehouse: Path
+    log_file: Path
+    checks: list[CheckOutcome] = field(default_factory=list)
+    failed_steps: list[str] = field(default_factory=list)
+    raw_rows: dict[str, int] = field(default_factory=dict)
+    mart_rows: dict[str, int] = field(default_factory=dict)
+    quarantined: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def failed_blocking_checks(self) -> list[CheckOutcome]:
+        return [c for c in self.checks if c.blocking and not c.passed]
+
+    @property
+    def ok(self) -> bool:
+        return self.success and not self.failed_blocking_checks
+
+
+def ensure_manifest() -> None:
+    """Parse the dbt project once when no manifest exists yet (a fresh clone)."""
+    project = dbt_project()
+    if not project.manifest_path.exists():
+        project.preparer.prepare(project)
+
+
+def run_pipeline(settings: Settings) -> RunReport:
+    settings.export_env()
+    ensure_manifest()
+    settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
+    defs = build_definitions(settings)
+    job = defs.resolve_job_def("build_everything")
+    log_file = settings.warehouse.parent / "logs" / "listenloop-run.log"
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    # The summary is the console output. dbt's progress goes to the log file, and every event
+    # stays in the Dagster instance for the UI.
+    with log_file.open("w") as log, contextlib.redirect_stdout(log):
+        result = job.execute_in_process(
+            instance=open_instance(settings),
+            raise_on_error=False,
+            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+        )
+    report = RunReport(
+        run_id=result.run_id,
+        success=result.success,
+        warehouse=settings.warehouse,
+        log_file=log_file,
+    )
+    for evaluation in result.get_asset_check_evaluations():
+        report.checks.append(
+            CheckOutcome(
+                asset=evaluation.asset_key.to_user_string(),
+                name=evaluation.check_name,
+                passed=evaluation.passed,
+                blocking=evaluation.severity == dg.AssetCheckSeverity.ERROR,
+            )
+        )
+    report.failed_steps = [
+        event.step_key or "" for event in result.all_events if event.is_step_failure
+    ]
+    if settings.warehouse.exists():
+        with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+            report.raw_rows = table_row_counts(con, RAW_DATASET)
+            report.mart_rows = table_row_counts(con, MART_SCHEMA)
+            report.quarantined = quarantine_counts(con)
+    return report
+
+
+def table_row_counts(con: duckdb.DuckDBPyConnection, schema: str) -> dict[str, int]:
+    tables = con.execute(
+        "select table_name from information_schema.tables"
+        " where table_schema = ? and table_name not like '\\_dlt%' escape '\\'"
+        " order by table_name",
+        [schema],
+    ).fetchall()
+    return {
+        name: con.execute(f'select count(*) from "{schema}"."{name}"').fetchone()[0]
+        for (name,) in tables
+    }
+
+
+def quarantine_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    exists = con.execute(
+        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+        [RAW_DATASET, QUARANTINE_TABLE],
+    ).fetchone()[0]
+    if not exists:
+        return {}
+    rows = con.execute(
+        f"select feed, count(*) from {RAW_DATASET}.{QUARANTINE_TABLE} group by feed order by feed"
+    ).fetchall()
+    return dict(rows)
+
+
+def format_report(report: RunReport) -> str:
+    lines = [f"ListenLoop run {report.run_id}: {'OK' if report.ok else 'FAILED'}", ""]
+    lines.append("Raw tables (rows):")
+    lines += [f"  {name:<24} {rows:>10,}" for name, rows in report.raw_rows.items()]
+    lines.append(f"Quarantined rows: {sum(report.quarantined.values()):,}")
+    lines += [f"  {feed:<24} {rows:>10,}" for feed, rows in report.quarantined.items()]
+    lines.append("Marts (rows):")
+    lines += [f"  {name:<24} {rows:>10,}" for name, rows in report.mart_rows.items()]
+    passed = sum(c.passed for c in report.checks)
+    lines.append(f"Checks: {passed} passed, {len(report.checks) - passed} failed")
+    for check in report.checks:
+        if not check.passed:
+            level = "BLOCKING" if check.blocking else "warning"
+            lines.append(f"  {level}: {check.asset} / {check.name}")
+    lines += [f"  failed step: {step}" for step in report.failed_steps]
+    lines += [
+        "",
+        f"Warehouse: {report.warehouse}",
+        f"Full log:  {report.log_file}",
+        "Open the Dagster UI with `make ui` (http://127.0.0.1:3000) to see runs and lineage.",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,12 @@
+"""Shared fixtures: every test gets its own warehouse; the dbt manifest is prepared once."""
+
+from __future__ import annotations
+
+import pytest
+
+from orchestration.pipeline_run import ensure_manifest
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _dbt_manifest() -> None:
+    ensure_manifest()
