@@ -245,14 +245,23 @@ def _read_into(
     except FileRejected as exc:
         reason = f"{source_file}: {exc}"
         entry["file_error"] = reason
-        pending.quarantine.append(_quarantine_row(feed, source_file, 0, reason, None))
+        pending.quarantine.append(
+            _quarantine_row(feed, source_file, 0, "unreadable_file", reason, None)
+        )
         log.warning("feeds.%s: file %s rejected", feed.name, source_file)
         return
     entry["rows_read"] = result.rows_read
     entry["rows_quarantined"] = len(result.bad_records)
     entry["extra_columns"] = ";".join(result.extra_columns) or None
     pending.quarantine += [
-        _quarantine_row(feed, source_file, b.source_row, f"{feed.name}: {b.reason}", b.raw_record)
+        _quarantine_row(
+            feed,
+            source_file,
+            b.source_row,
+            "malformed_record",
+            f"{feed.name}: {b.reason}",
+            b.raw_record,
+        )
         for b in result.bad_records
     ]
     if result.table.num_rows:
@@ -264,13 +273,14 @@ def _read_into(
 
 
 def _quarantine_row(
-    feed: Feed, source_file: str, source_row: int, reason: str, raw_record: str | None
+    feed: Feed, source_file: str, source_row: int, rule: str, reason: str, raw_record: str | None
 ) -> dict[str, Any]:
     return {
         "feed": feed.name,
         "source_file": source_file,
         "source_row": source_row,
         "field": None,
+        "rule": rule,
         "reason": reason,
         "raw_record": raw_record,
     }

@@ -8,6 +8,7 @@ they fail only a required field.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import duckdb
@@ -47,6 +48,7 @@ QUARANTINE_SCHEMA = pa.schema(
         pa.field("source_file", pa.string(), nullable=False),
         pa.field("source_row", pa.int64(), nullable=False),
         pa.field("field", pa.string()),
+        pa.field("rule", pa.string(), nullable=False),
         pa.field("reason", pa.string(), nullable=False),
         pa.field("raw_record", pa.string()),
     ]
@@ -140,11 +142,15 @@ class FeedValidator:
             for failure in _failures(self.feed.name, c, v, p)
         ]
         if failures:
-            field_case = " ".join(f"WHEN {cond} THEN {quote_literal(f)}" for cond, f, _ in failures)
-            reason_case = " ".join(f"WHEN {cond} THEN {reason}" for cond, _, reason in failures)
-            verdict = f"CASE {field_case} END AS __field, CASE {reason_case} END AS __reason"
+            verdict = ", ".join(
+                [
+                    _first_failure(failures, lambda f: quote_literal(f.field), "__field"),
+                    _first_failure(failures, lambda f: quote_literal(f.rule), "__rule"),
+                    _first_failure(failures, lambda f: f.reason_sql, "__reason"),
+                ]
+            )
         else:
-            verdict = "NULL::VARCHAR AS __field, NULL::VARCHAR AS __reason"
+            verdict = "NULL::VARCHAR AS __field, NULL::VARCHAR AS __rule, NULL::VARCHAR AS __reason"
         return f"""
             WITH cleaned AS (SELECT *, {cleaned} FROM batch),
             parsed AS (SELECT *, {parsed} FROM cleaned)
@@ -182,6 +188,7 @@ class FeedValidator:
                    {SOURCE_FILE_COLUMN} AS source_file,
                    {SOURCE_ROW_COLUMN} AS source_row,
                    __field AS field,
+                   __rule AS rule,
                    __reason AS reason,
                    to_json({{{record}}})::VARCHAR AS raw_record
             FROM checked
@@ -210,8 +217,23 @@ def _parse_sql(kind: Kind, value: str) -> str:
     return value
 
 
-def _failures(feed: str, column: Column, value: str, parsed: str) -> list[tuple[str, str, str]]:
-    """(condition, field, reason SQL) for each way `column` can fail, in checking order."""
+@dataclass(frozen=True)
+class Failure:
+    """One way a field can break the contract, as SQL over the batch."""
+
+    condition: str
+    field: str
+    rule: str  # a stable name for reports and tests; the reason is for people
+    reason_sql: str
+
+
+def _first_failure(failures: list[Failure], value: Callable[[Failure], str], alias: str) -> str:
+    whens = " ".join(f"WHEN {f.condition} THEN {value(f)}" for f in failures)
+    return f"CASE {whens} END AS {alias}"
+
+
+def _failures(feed: str, column: Column, value: str, parsed: str) -> list[Failure]:
+    """Each way `column` can fail, in checking order."""
 
     # Contract names and enum values hold no braces, so they are safe in a format() template.
     def reason(template: str) -> str:
@@ -221,25 +243,28 @@ def _failures(feed: str, column: Column, value: str, parsed: str) -> list[tuple[
     failures = []
     if column.required:
         missing = quote_literal(f"{feed}.{column.name}: missing")
-        failures.append((f"{value} IS NULL", column.name, missing))
+        failures.append(Failure(f"{value} IS NULL", column.name, "missing", missing))
     if column.kind in _KIND_LABELS:
         failures.append(
-            (
+            Failure(
                 f"{value} IS NOT NULL AND {parsed} IS NULL",
                 column.name,
+                "unparsable",
                 reason("'{}' is not " + _KIND_LABELS[column.kind]),
             )
         )
     if column.min_value is not None:
         bound = _number_literal(column.min_value)
         below = reason("{} is below the minimum " + bound)
-        failures.append((f"{parsed} < {bound}", column.name, below))
+        failures.append(Failure(f"{parsed} < {bound}", column.name, "below_minimum", below))
     if column.max_value is not None:
         bound = _number_literal(column.max_value)
         above = reason("{} is above the maximum " + bound)
-        failures.append((f"{parsed} > {bound}", column.name, above))
+        failures.append(Failure(f"{parsed} > {bound}", column.name, "above_maximum", above))
     if column.enum:
         allowed = ", ".join(quote_literal(e) for e in column.enum)
         listed = "'{}' is not one of " + ", ".join(column.enum)
-        failures.append((f"{value} NOT IN ({allowed})", column.name, reason(listed)))
+        failures.append(
+            Failure(f"{value} NOT IN ({allowed})", column.name, "not_in_enum", reason(listed))
+        )
     return failures

@@ -1,8 +1,9 @@
 """Daily feed files: `<out>/<feed>/<YYYY-MM-DD>.<ext>`, rotating CSV, JSONL and Parquet.
 
 The format of a (feed, day) file is FORMATS[(day + feed position) % 3], so every feed gets all
-three formats from the third day on. A day with no rows gets no file, as exporters do: an empty
-file is refused by ingestion as unreadable (docs/data-contract.md). Every writer is vectorised (Arrow CSV/Parquet, pandas JSON), never row by row.
+three formats from the third day on. A day with no rows gets no file, as exporters do: ingestion
+refuses an empty file as unreadable (docs/data-contract.md). Every writer is vectorised (Arrow
+CSV/Parquet, pandas JSON), never row by row.
 """
 
 from __future__ import annotations

@@ -205,6 +205,15 @@ def test_quarantine_reasons_name_field_and_value(lake: Lake) -> None:
         ("surveys/2026-01-01.csv", 2, "nps", "surveys.nps: 11 is above the maximum 10"),
         ("surveys/2026-01-01.csv", 3, "csat", "surveys.csat: 0 is below the minimum 1"),
     ]
+    rules = lake.query("SELECT rule, count(*) FROM raw.quarantine GROUP BY 1 ORDER BY 1")
+    assert rules == [
+        ("above_maximum", 1),
+        ("below_minimum", 3),
+        ("malformed_record", 2),
+        ("missing", 3),
+        ("not_in_enum", 2),
+        ("unparsable", 5),
+    ]
     raw = lake.query(
         "SELECT raw_record FROM raw.quarantine WHERE feed = 'customers' AND source_row = 4"
     )[0][0]

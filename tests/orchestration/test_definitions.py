@@ -8,8 +8,9 @@ import dagster as dg
 import pytest
 
 from ingestion.contract import FEEDS
-from listenloop.settings import Settings
+from listenloop.settings import PROJECT_ROOT, Settings
 from orchestration.defs import build_definitions
+from orchestration.lineage_diagram import mermaid
 
 RAW_KEYS = {dg.AssetKey(["raw", feed.name]) for feed in FEEDS}
 
@@ -79,3 +80,11 @@ def test_loading_does_not_run_dbt(tmp_path: Path) -> None:
     settings = Settings.from_env(feeds_dir=str(tmp_path / "feeds"), warehouse=tmp_path / "w.duckdb")
     build_definitions(settings).resolve_all_asset_specs()
     assert not (tmp_path / "w.duckdb").exists()
+
+
+def test_readme_shows_the_current_asset_graph(defs: dg.Definitions) -> None:
+    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    shown = readme.split("```mermaid\n", 1)[1].split("\n```", 1)[0]
+    assert shown == mermaid(defs), (
+        "regenerate with: .venv/bin/python -m orchestration.lineage_diagram"
+    )
