@@ -97,6 +97,11 @@ def feed_resource(feeds_url: str, feed: Feed) -> DltResource:
     # A function, not a generator object: the source may be extracted more than once (Dagster
     # builds it once per code location), and every run must list the folder afresh.
     def read_new_files() -> Iterator[Any]:
+        # Every table exists from the first run on, even for a feed with no files yet, so the
+        # dbt sources always resolve.
+        yield dlt.mark.materialize_table_schema()
+        for table in (QUARANTINE_TABLE, FILE_LOG_TABLE):
+            yield dlt.mark.with_table_name(dlt.mark.materialize_table_schema(), table)
         yield from _extract_feed(feeds_url, feed)
 
     resource = dlt.resource(

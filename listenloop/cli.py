@@ -18,8 +18,8 @@ def _generate(args: argparse.Namespace) -> int:
     from listenloop.generator import generate
 
     truth = generate(Path(args.out), args.customers, args.days, args.seed, args.params)
-    rows = truth.get("rows_written", {})
-    print(f"Wrote {sum(rows.values()) if rows else 0:,} rows of demo feeds to {args.out}")
+    lines = sum(feed["lines_written"] for feed in truth["rows"].values())
+    print(f"Wrote {lines:,} rows of demo feeds to {args.out}")
     return 0
 
 
@@ -52,8 +52,10 @@ def _ui(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     settings.export_env()
     prepare_dagster_home(settings)
-    dagster = Path(sys.executable).with_name("dagster")
-    argv = [str(dagster), "dev", "-h", args.host, "-p", str(args.port)]
+    bin_dir = Path(sys.executable).parent
+    # dagster dev re-parses the dbt project on start; it looks for dbt on PATH.
+    os.environ["PATH"] = f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"
+    argv = [str(bin_dir / "dagster"), "dev", "-h", args.host, "-p", str(args.port)]
     argv += ["-m", "orchestration.definitions"]
     os.chdir(PROJECT_ROOT)
     os.execv(argv[0], argv)

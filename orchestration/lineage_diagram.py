@@ -39,7 +39,7 @@ def mermaid(defs: dg.Definitions) -> str:
 
 if __name__ == "__main__":
     from orchestration.defs import build_definitions
-    from orchestration.pipeline_run import ensure_manifest
+    from orchestration.defs.dbt_models import prepare_manifest
 
-    ensure_manifest()
+    prepare_manifest()
     print(mermaid(build_definitions(Settings.from_env())))

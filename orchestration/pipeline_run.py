@@ -12,7 +12,7 @@ import duckdb
 from ingestion.contract import QUARANTINE_TABLE, RAW_DATASET
 from listenloop.settings import Settings
 from orchestration.defs import build_definitions
-from orchestration.defs.dbt_models import dbt_project
+from orchestration.defs.dbt_models import prepare_manifest
 from orchestration.instance import open_instance
 
 MART_SCHEMA = "marts"
@@ -47,16 +47,9 @@ class RunReport:
         return self.success and not self.failed_blocking_checks
 
 
-def ensure_manifest() -> None:
-    """Parse the dbt project once when no manifest exists yet (a fresh clone)."""
-    project = dbt_project()
-    if not project.manifest_path.exists():
-        project.preparer.prepare(project)
-
-
 def run_pipeline(settings: Settings) -> RunReport:
     settings.export_env()
-    ensure_manifest()
+    prepare_manifest()
     settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
     defs = build_definitions(settings)
     job = defs.resolve_job_def("build_everything")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from orchestration.pipeline_run import ensure_manifest
+from orchestration.defs.dbt_models import prepare_manifest
 
 
 @pytest.fixture(scope="session", autouse=True)
 def _dbt_manifest() -> None:
-    ensure_manifest()
+    prepare_manifest()

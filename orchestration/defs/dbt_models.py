@@ -1,14 +1,20 @@
 """dbt models as Dagster assets; dbt tests become asset checks through `dbt build`."""
 
+import sys
 from collections.abc import Iterator, Mapping
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
+import duckdb
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
-from listenloop.settings import DBT_PROJECT_DIR
+from listenloop.settings import DBT_PROJECT_DIR, Settings
 from orchestration.defs.ownership import CX_TEAM, DATA_TEAM, WAREHOUSE_POOL
+
+# The venv's dbt, whether or not the venv is on PATH (cron, IDEs, `.venv/bin/pytest`).
+DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt"))
 
 # The first folder under models/ decides the Dagster group.
 _GROUP_BY_FOLDER = {
@@ -41,7 +47,34 @@ class ListenLoopDbtTranslator(DagsterDbtTranslator):
         return [CX_TEAM] if group in ("segments", "outcomes") else [DATA_TEAM]
 
 
-def build_dbt_assets() -> dg.AssetsDefinition:
+def dbt_resource() -> DbtCliResource:
+    return DbtCliResource(project_dir=dbt_project(), dbt_executable=DBT_EXECUTABLE)
+
+
+def prepare_manifest() -> None:
+    """Parse the dbt project, so a run never executes models its manifest does not know.
+
+    Partial parsing keeps this to a few seconds; the code location itself only reads the file.
+    """
+    project = dbt_project()
+    dbt_resource().cli(["parse", "--quiet"], target_path=project.target_path).wait()
+
+
+def _with_row_counts(context: dg.AssetExecutionContext, events: list, warehouse: Path) -> Iterator:
+    """Adds each built relation's row count; read after dbt exits, as DuckDB allows one writer."""
+    if not warehouse.exists():
+        yield from events
+        return
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        for event in events:
+            if isinstance(event, dg.Output):
+                schema, name = context.asset_key_for_output(event.output_name).path[-2:]
+                [(rows,)] = con.execute(f'select count(*) from "{schema}"."{name}"').fetchall()
+                event = event.with_metadata({**event.metadata, "dagster/row_count": rows})
+            yield event
+
+
+def build_dbt_assets(settings: Settings) -> dg.AssetsDefinition:
     project = dbt_project()
 
     @dbt_assets(
@@ -51,6 +84,9 @@ def build_dbt_assets() -> dg.AssetsDefinition:
         pool=WAREHOUSE_POOL,
     )
     def listenloop_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator:
-        yield from dbt.cli(["build"], context=context).stream()
+        invocation = dbt.cli(["build"], context=context, raise_on_error=False)
+        yield from _with_row_counts(context, list(invocation.stream()), settings.warehouse)
+        if not invocation.is_successful():
+            raise invocation.get_error() or RuntimeError("dbt build failed")
 
     return listenloop_dbt_models

@@ -1,0 +1,46 @@
+"""A failing blocking check stops everything downstream, and `listenloop run` says so."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from listenloop.cli import main
+
+CUSTOMERS = "customer_id,phone,country,created_at\nC1,+14155550132,US,2026-01-01T08:00:00Z\n"
+CALLS = (
+    "call_id,customer_id,direction,started_at,ended_at,disposition,talk_seconds\n"
+    "CL1,C1,outbound,2026-01-02T10:00:00Z,2026-01-02T10:03:00Z,connected,170\n"
+    # ends a minute before it starts: the log's clock is broken
+    "CL2,C1,outbound,2026-01-02T11:00:00Z,2026-01-02T10:59:00Z,connected,60\n"
+)
+
+
+def test_broken_call_log_blocks_the_marts_and_fails_the_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    feeds = tmp_path / "feeds"
+    for feed, text in (("customers", CUSTOMERS), ("calls", CALLS)):
+        (feeds / feed).mkdir(parents=True)
+        (feeds / feed / "2026-01-02.csv").write_text(text, encoding="utf-8")
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
+    warehouse = tmp_path / "warehouse.duckdb"
+
+    exit_code = main(["run", "--feeds", str(feeds), "--warehouse", str(warehouse)])
+
+    summary = capsys.readouterr().out
+    assert exit_code == 1
+    assert "FAILED" in summary.splitlines()[0]
+    assert "BLOCKING: staging/stg_telephony__calls / calls_end_after_they_start" in summary
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        [(loaded,)] = con.execute("select count(*) from raw.calls").fetchall()
+        built = {
+            name
+            for (name,) in con.execute(
+                "select table_name from information_schema.tables where table_schema = 'marts'"
+            ).fetchall()
+        }
+    assert loaded == 2
+    assert "mart_call_outcomes_daily" not in built
