@@ -19,6 +19,7 @@ from typing import Any
 import dlt
 import duckdb
 import pyarrow as pa
+from dlt.common.schema.utils import has_table_seen_data
 from dlt.common.storages.fsspec_filesystem import (
     FileItem,
     FileItemDict,
@@ -97,11 +98,7 @@ def feed_resource(feeds_url: str, feed: Feed) -> DltResource:
     # A function, not a generator object: the source may be extracted more than once (Dagster
     # builds it once per code location), and every run must list the folder afresh.
     def read_new_files() -> Iterator[Any]:
-        # Every table exists from the first run on, even for a feed with no files yet, so the
-        # dbt sources always resolve.
-        yield dlt.mark.materialize_table_schema()
-        for table in (QUARANTINE_TABLE, FILE_LOG_TABLE):
-            yield dlt.mark.with_table_name(dlt.mark.materialize_table_schema(), table)
+        yield from _materialize_missing_tables(feed)
         yield from _extract_feed(feeds_url, feed)
 
     resource = dlt.resource(
@@ -129,6 +126,17 @@ def feed_resource(feeds_url: str, feed: Feed) -> DltResource:
         primary_key=(),
     )
     return resource
+
+
+def _materialize_missing_tables(feed: Feed) -> Iterator[Any]:
+    """Creates the feed's tables before any file arrives, so the dbt sources always resolve.
+
+    Only tables the schema has not seen data for, so a run with nothing new stays a no-op.
+    """
+    tables = dlt.current.source_schema().tables
+    for table in (feed.name, QUARANTINE_TABLE, FILE_LOG_TABLE):
+        if table not in tables or not has_table_seen_data(tables[table]):
+            yield dlt.mark.with_table_name(dlt.mark.materialize_table_schema(), table)
 
 
 def feed_columns(feed: Feed) -> dict[str, dict[str, Any]]:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
+from datetime import date
 from pathlib import Path
 
 from listenloop.settings import PROJECT_ROOT, Settings
@@ -23,10 +25,19 @@ def _generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _iso_date(text: str) -> str:
+    try:
+        return date.fromisoformat(text).isoformat()
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-11-21") from exc
+
+
 def _run(args: argparse.Namespace) -> int:
     from orchestration.pipeline_run import format_report, run_pipeline
 
-    settings = Settings.from_env(feeds_dir=args.feeds, warehouse=args.warehouse)
+    settings = Settings.from_env(
+        feeds_dir=args.feeds, warehouse=args.warehouse, as_of_date=args.as_of_date
+    )
     report = run_pipeline(settings)
     print(format_report(report))
     return 0 if report.ok else 1
@@ -36,11 +47,14 @@ def _demo(args: argparse.Namespace) -> int:
     from listenloop.generator import generate
     from orchestration.pipeline_run import format_report, run_pipeline
 
-    settings = Settings.from_env()
-    feeds = Path(settings.feeds_dir)
-    if not (feeds / "truth.json").exists():
+    feeds = Path(Settings.from_env().feeds_dir)
+    truth_file = feeds / "truth.json"
+    if not truth_file.exists():
         print(f"Generating {DEMO_CUSTOMERS:,} customers over {DEMO_DAYS} days into {feeds} ...")
         generate(feeds, DEMO_CUSTOMERS, DEMO_DAYS, DEMO_SEED, None)
+    # The demo's calendar ends where its data does: list the day after the last day of data.
+    data_end = json.loads(truth_file.read_text(encoding="utf-8"))["generator"]["end_date"]
+    settings = Settings.from_env(as_of_date=data_end)
     report = run_pipeline(settings)
     print(format_report(report))
     return 0 if report.ok else 1
@@ -77,6 +91,12 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="materialize the whole asset graph over a feeds folder")
     run.add_argument("--feeds", default=None, help="feeds folder or URL [LISTENLOOP_FEEDS_DIR]")
     run.add_argument("--warehouse", default=None, help="DuckDB file [LISTENLOOP_WAREHOUSE]")
+    run.add_argument(
+        "--as-of-date",
+        type=_iso_date,
+        default=None,
+        help="the call-list day, YYYY-MM-DD; default today [LISTENLOOP_AS_OF_DATE]",
+    )
     run.set_defaults(func=_run)
 
     demo = sub.add_parser("demo", help="generate the default demo feeds and run everything")

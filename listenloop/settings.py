@@ -18,6 +18,7 @@ class Settings:
     duckdb_memory_limit: str | None
     duckdb_temp_dir: str | None
     dagster_home: Path
+    as_of_date: str | None  # the call-list day, YYYY-MM-DD; None means today
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -31,20 +32,25 @@ class Settings:
             "duckdb_memory_limit": env.get("LISTENLOOP_DUCKDB_MEMORY_LIMIT") or None,
             "duckdb_temp_dir": env.get("LISTENLOOP_DUCKDB_TEMP_DIR") or None,
             "dagster_home": Path(env.get("DAGSTER_HOME", str(PROJECT_ROOT / ".dagster_home"))),
+            "as_of_date": env.get("LISTENLOOP_AS_OF_DATE") or None,
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         values["warehouse"] = Path(values["warehouse"]).resolve()  # type: ignore[arg-type]
         return cls(**values)  # type: ignore[arg-type]
 
     def export_env(self) -> None:
-        """Publish these settings to child processes (dbt reads the warehouse path from here)."""
-        os.environ["LISTENLOOP_FEEDS_DIR"] = self.feeds_dir
-        os.environ["LISTENLOOP_WAREHOUSE"] = str(self.warehouse)
-        os.environ["LISTENLOOP_TIMEZONE"] = self.timezone
-        os.environ["DAGSTER_HOME"] = str(self.dagster_home)
+        """Publish these settings to child processes: dbt reads its vars and paths from here."""
         for name, value in (
+            ("LISTENLOOP_FEEDS_DIR", self.feeds_dir),
+            ("LISTENLOOP_WAREHOUSE", str(self.warehouse)),
+            ("LISTENLOOP_TIMEZONE", self.timezone),
+            ("DAGSTER_HOME", str(self.dagster_home)),
+            ("LISTENLOOP_AS_OF_DATE", self.as_of_date),
             ("LISTENLOOP_DUCKDB_MEMORY_LIMIT", self.duckdb_memory_limit),
             ("LISTENLOOP_DUCKDB_TEMP_DIR", self.duckdb_temp_dir),
         ):
             if value:
                 os.environ[name] = value
+            else:
+                # an unset setting must not inherit an earlier run's value in this process
+                os.environ.pop(name, None)
