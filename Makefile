@@ -9,7 +9,7 @@ DBT_PARSE := cd dbt_project && ../$(BIN)/dbt parse --quiet --warn-error-options 
 
 $(VENV)/.installed: pyproject.toml uv.lock
 	@command -v uv >/dev/null 2>&1 || [ -x "$(UV)" ] || python3 -m pip install --quiet --user uv
-	$(UV) sync --frozen
+	$(UV) sync --frozen --compile-bytecode
 	@touch $@
 
 install: $(VENV)/.installed

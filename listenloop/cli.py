@@ -9,6 +9,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
+from ingestion.contract import SEGMENTS
 from listenloop.settings import PROJECT_ROOT, Settings
 
 DEMO_CUSTOMERS = 20_000
@@ -41,6 +42,21 @@ def _run(args: argparse.Namespace) -> int:
     report = run_pipeline(settings)
     print(format_report(report))
     return 0 if report.ok else 1
+
+
+def _calllist(args: argparse.Namespace) -> int:
+    from listenloop.calllist import CallListMissing, export_call_list, format_summary
+
+    settings = Settings.from_env(warehouse=args.warehouse)
+    try:
+        summary = export_call_list(
+            settings.warehouse, date.fromisoformat(args.date), args.out, args.segment, args.format
+        )
+    except CallListMissing as exc:
+        print(f"listenloop calllist: {exc}", file=sys.stderr)
+        return 2
+    print(format_summary(summary))
+    return 0
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -98,6 +114,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="the call-list day, YYYY-MM-DD; default today [LISTENLOOP_AS_OF_DATE]",
     )
     run.set_defaults(func=_run)
+
+    calllist = sub.add_parser("calllist", help="export a day's treatment call list")
+    calllist.add_argument("--date", required=True, type=_iso_date, help="the list date D")
+    calllist.add_argument("--segment", choices=SEGMENTS, default=None)
+    calllist.add_argument("--format", choices=("csv", "jsonl"), default="csv")
+    calllist.add_argument("--out", required=True, type=Path, help="file to write")
+    calllist.add_argument("--warehouse", default=None, help="DuckDB file [LISTENLOOP_WAREHOUSE]")
+    calllist.set_defaults(func=_calllist)
 
     demo = sub.add_parser("demo", help="generate the default demo feeds and run everything")
     demo.set_defaults(func=_demo)

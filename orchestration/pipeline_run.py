@@ -16,6 +16,7 @@ from orchestration.defs.dbt_models import prepare_manifest
 from orchestration.instance import open_instance
 
 MART_SCHEMA = "marts"
+SEGMENT_SCHEMA = "segments"
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ class RunReport:
     checks: list[CheckOutcome] = field(default_factory=list)
     failed_steps: list[str] = field(default_factory=list)
     raw_rows: dict[str, int] = field(default_factory=dict)
+    segment_rows: dict[str, int] = field(default_factory=dict)
     mart_rows: dict[str, int] = field(default_factory=dict)
     quarantined: dict[str, int] = field(default_factory=dict)
 
@@ -84,6 +86,7 @@ def run_pipeline(settings: Settings) -> RunReport:
     if settings.warehouse.exists():
         with duckdb.connect(str(settings.warehouse), read_only=True) as con:
             report.raw_rows = table_row_counts(con, RAW_DATASET)
+            report.segment_rows = table_row_counts(con, SEGMENT_SCHEMA)
             report.mart_rows = table_row_counts(con, MART_SCHEMA)
             report.quarantined = quarantine_counts(con)
     return report
@@ -121,6 +124,8 @@ def format_report(report: RunReport) -> str:
     lines += [f"  {name:<24} {rows:>10,}" for name, rows in report.raw_rows.items()]
     lines.append(f"Quarantined rows: {sum(report.quarantined.values()):,}")
     lines += [f"  {feed:<24} {rows:>10,}" for feed, rows in report.quarantined.items()]
+    lines.append("Segments and call lists (rows):")
+    lines += [f"  {name:<24} {rows:>10,}" for name, rows in report.segment_rows.items()]
     lines.append("Marts (rows):")
     lines += [f"  {name:<24} {rows:>10,}" for name, rows in report.mart_rows.items()]
     passed = sum(c.passed for c in report.checks)

@@ -39,6 +39,8 @@ from listenloop.generator.customers import Customers
 from listenloop.generator.params import Params
 
 ONE_TIME_AFTER_DAYS = 30
+# The call list's recall range for one-time buyers ends here (dbt seg_one_time_buyers).
+ONE_TIME_UNTIL_DAYS = 90
 
 
 @dataclass

@@ -14,6 +14,16 @@ Keys (stable; every number is exact for the files written, rates are rounded to 
   ``faults_total`` and ``fault_share_of_lines`` (all kinds but messy_phone, over lines written).
 - ``expected_quarantine``: per feed, per reason kind (missing_key, unparsable_timestamp,
   negative_value, unknown_enum_value): the rows ``raw.quarantine`` must hold.
+- ``call_list_candidates``: per segment, the triggers that are a call-list candidate (the dbt
+  ``seg_*`` models, before suppression) on at least one list date up to ``as_of_date`` (the day
+  after the data), with the dbt defaults: program timezone UTC, calling hours 09:00-20:00,
+  abandonment after 60 minutes. A list date D sees only what existed before D 00:00. A trigger
+  segment is a candidate on D when its window [trigger + 24 h, trigger + 48 h) overlaps D's
+  calling hours: cart_abandoner (checkout not completed within 60 minutes of its last cart
+  activity; trigger = that moment), first_purchase (the customer's first order not voided as
+  of D), returner (a refund), service_followup (an inbound call not resolved first time;
+  trigger = its end). one_time_buyer: the customer's only order not voided as of D, placed
+  30 to 90 days before D.
 - ``realised``: figures from the simulation, with these definitions:
   - ``customers``: total, without_phone, refuses_phone_contact, callable, by_country.
   - ``checkouts``: total, abandoned (not completed within 1 h of the open version's
@@ -59,9 +69,12 @@ from listenloop.generator.commerce import CHANNELS
 from listenloop.generator.customers import CONSENT_FALSE
 from listenloop.generator.faults import QUARANTINE_REASON
 from listenloop.generator.params import Params
+from listenloop.generator.segments import ONE_TIME_AFTER_DAYS, ONE_TIME_UNTIL_DAYS
 from listenloop.generator.simulate import Simulation
 
 TRUTH_VERSION = 1
+# The call lists' default calling hours (dbt vars calling_hours_start/end) in the default UTC.
+CALLING_HOURS_UTC = (9, 20)
 SOURCES = ("session", "recovery", "call")
 
 
@@ -121,6 +134,53 @@ def _segments(sim: Simulation) -> dict:
             "addressed": int(np.isin(run.outcome, ADDRESSED).sum()),
         }
     return out
+
+
+def _list_candidates(sim: Simulation, params: Params) -> dict:
+    hours_start, hours_end = CALLING_HOURS_UTC
+    as_of = sim.end  # list dates run up to the day after the data
+
+    def windows_due(trigger_at: np.ndarray) -> np.ndarray:
+        # a 24 h window overlaps some day's calling hours up to as_of iff it opens before as_of's
+        # hours end: the nights between calling hours are shorter than a window
+        return trigger_at + DAY < as_of + hours_end * HOUR
+
+    k, o, s = sim.checkouts, sim.orders, sim.settlement
+    abandoned = k.abandoned_at_first
+    voided_at = np.where(s.voided, s.resolved_at, np.iinfo(np.int64).max)
+    order_day = (o["created"] - sim.start) // DAY
+    by_time = np.lexsort((o["ids"], o["created"]))
+    first_purchase = np.zeros(o["ids"].size, dtype=bool)
+    one_time = np.zeros(o["ids"].size, dtype=bool)
+    for day in range((as_of - sim.start) // DAY + 1):
+        cutoff = sim.start + day * DAY
+        alive = (o["created"] < cutoff) & (voided_at >= cutoff)
+        # the first alive order per customer, in time order
+        alive_sorted = by_time[alive[by_time]]
+        _, first_pos = np.unique(o["customer"][alive_sorted], return_index=True)
+        first = alive_sorted[first_pos]
+        opens = o["created"][first] + DAY
+        overlaps = (opens < cutoff + hours_end * HOUR) & (opens + DAY > cutoff + hours_start * HOUR)
+        first_purchase[first[overlaps]] = True
+        alive_count = np.bincount(o["customer"][alive], minlength=sim.customers.size)
+        since = day - order_day
+        in_range = (since >= ONE_TIME_AFTER_DAYS) & (since <= ONE_TIME_UNTIL_DAYS)
+        one_time |= alive & in_range & (alive_count[o["customer"]] == 1)
+    inbound = sim.inbound
+    return {
+        "as_of_date": (
+            params.start_date + dt.timedelta(days=(as_of - sim.start) // DAY)
+        ).isoformat(),
+        "timezone": "UTC",
+        "calling_hours": [f"{hours_start:02d}:00", f"{hours_end:02d}:00"],
+        "by_segment": {
+            "cart_abandoner": int((abandoned & windows_due(k.updated + HOUR)).sum()),
+            "first_purchase": int(first_purchase.sum()),
+            "returner": int(windows_due(s.refund_at).sum()),
+            "service_followup": int((inbound.needs_followup & windows_due(inbound.ended)).sum()),
+            "one_time_buyer": int(one_time.sum()),
+        },
+    }
 
 
 def _connect(sim: Simulation) -> dict:
@@ -314,5 +374,6 @@ def build_truth(
         "faults_total": total,
         "fault_share_of_lines": _rate(total, sum(written.values())),
         "expected_quarantine": quarantine,
+        "call_list_candidates": _list_candidates(sim, params),
         "realised": _realised(sim, params),
     }

@@ -16,12 +16,13 @@ from orchestration.defs.ownership import CX_TEAM, DATA_TEAM, WAREHOUSE_POOL
 # The venv's dbt, whether or not the venv is on PATH (cron, IDEs, `.venv/bin/pytest`).
 DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt"))
 
-# The first folder under models/ decides the Dagster group.
+# The deepest matching folder under models/ decides the Dagster group.
 _GROUP_BY_FOLDER = {
-    "staging": "staging",
-    "intermediate": "staging",
-    "segments": "segments",
-    "marts": "outcomes",
+    ("staging",): "staging",
+    ("intermediate",): "staging",
+    ("intermediate", "call_lists"): "segments",
+    ("segments",): "segments",
+    ("marts",): "outcomes",
 }
 
 
@@ -38,9 +39,11 @@ class ListenLoopDbtTranslator(DagsterDbtTranslator):
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         if dbt_resource_props["resource_type"] == "seed":
             return "staging"  # reference data (country codes, the tag vocabulary) read by staging
-        fqn = dbt_resource_props["fqn"]
-        folder = fqn[1] if len(fqn) > 2 else ""
-        return _GROUP_BY_FOLDER.get(folder, super().get_group_name(dbt_resource_props))
+        folders = tuple(dbt_resource_props["fqn"][1:-1])
+        for depth in range(len(folders), 0, -1):
+            if folders[:depth] in _GROUP_BY_FOLDER:
+                return _GROUP_BY_FOLDER[folders[:depth]]
+        return super().get_group_name(dbt_resource_props)
 
     def get_owners(self, dbt_resource_props: Mapping[str, Any]) -> list[str]:
         group = self.get_group_name(dbt_resource_props)
@@ -52,12 +55,46 @@ def dbt_resource() -> DbtCliResource:
 
 
 def prepare_manifest() -> None:
-    """Parse the dbt project, so a run never executes models its manifest does not know.
+    """Parse the dbt project when any of its files is newer than the manifest, like make does.
 
-    Partial parsing keeps this to a few seconds; the code location itself only reads the file.
+    A run must never execute models its manifest does not know; the code location itself only
+    reads the file, which keeps loading it fast.
     """
     project = dbt_project()
+    if project.manifest_path.exists():
+        built = project.manifest_path.stat().st_mtime
+        sources = (p for p in DBT_PROJECT_DIR.rglob("*") if p.is_file() and _is_project_source(p))
+        if all(p.stat().st_mtime <= built for p in sources):
+            return
     dbt_resource().cli(["parse", "--quiet"], target_path=project.target_path).wait()
+
+
+def _is_project_source(path: Path) -> bool:
+    relative = path.relative_to(DBT_PROJECT_DIR).parts
+    return relative[0] not in ("target", "logs", "dbt_packages") and path.suffix in (
+        ".sql",
+        ".yml",
+        ".yaml",
+        ".csv",
+        ".md",
+    )
+
+
+# Breakdowns the UI shows beside a model's row count: (metadata label, query of label -> count).
+_BREAKDOWNS: dict[tuple[str, str], tuple[str, str]] = {
+    ("segments", "call_list_suppressed"): (
+        "suppressed_by_reason (latest day)",
+        "select suppression_reason, count(*) from segments.call_list_suppressed"
+        " where list_date = (select max(list_date) from segments.call_list_suppressed)"
+        " group by 1 order by 2 desc",
+    ),
+    ("segments", "call_list_history"): (
+        "members_by_arm_and_status (latest day)",
+        "select arm || ' / ' || status, count(*) from segments.call_list_history"
+        " where list_date = (select max(list_date) from segments.call_list_history)"
+        " group by 1 order by 1",
+    ),
+}
 
 
 def _with_row_counts(context: dg.AssetExecutionContext, events: list, warehouse: Path) -> Iterator:
@@ -70,7 +107,11 @@ def _with_row_counts(context: dg.AssetExecutionContext, events: list, warehouse:
             if isinstance(event, dg.Output):
                 schema, name = context.asset_key_for_output(event.output_name).path[-2:]
                 [(rows,)] = con.execute(f'select count(*) from "{schema}"."{name}"').fetchall()
-                event = event.with_metadata({**event.metadata, "dagster/row_count": rows})
+                metadata = {**event.metadata, "dagster/row_count": rows}
+                if (schema, name) in _BREAKDOWNS:
+                    label, sql = _BREAKDOWNS[(schema, name)]
+                    metadata[label] = dg.MetadataValue.json(dict(con.execute(sql).fetchall()))
+                event = event.with_metadata(metadata)
             yield event
 
 
