@@ -39,15 +39,20 @@ candidate_days as (
 
 ),
 
-other_orders as (
+-- Non-voided orders each customer had at each cutoff, counted once per (customer, day) rather
+-- than once per candidate order: a customer with k orders costs k rows per day here, not k * k.
+orders_known as (
 
-    select distinct candidate_days.list_date, candidate_days.order_id
-    from candidate_days
-    inner join versions as other
-        on candidate_days.customer_id = other.customer_id
-        and other.order_id <> candidate_days.order_id
-        and {{ listenloop.valid_at('other', 'candidate_days.cutoff_at') }}
-    where not other.is_voided
+    select
+        customer_days.customer_id,
+        customer_days.list_date,
+        count(distinct known.order_id) as non_voided_orders
+    from (select distinct customer_id, list_date, cutoff_at from candidate_days) as customer_days
+    inner join versions as known
+        on customer_days.customer_id = known.customer_id
+        and {{ listenloop.valid_at('known', 'customer_days.cutoff_at') }}
+    where not known.is_voided
+    group by customer_days.customer_id, customer_days.list_date
 
 )
 
@@ -68,7 +73,8 @@ select
         || ' on ' || {{ listenloop.day_text('candidate_days.created_at') }} || ', nothing since'
         as reason
 from candidate_days
-left join other_orders
-    on candidate_days.list_date = other_orders.list_date
-    and candidate_days.order_id = other_orders.order_id
-where other_orders.order_id is null
+inner join orders_known
+    on candidate_days.customer_id = orders_known.customer_id
+    and candidate_days.list_date = orders_known.list_date
+-- the candidate order is one of them, so exactly one means nothing else, before or since
+where orders_known.non_voided_orders = 1
