@@ -298,3 +298,31 @@ def test_a_past_list_is_reproducible(built: Path, tmp_path: Path) -> None:
         ("O01", 1, "listed"),
     }
     assert suppressed_on(warehouse, MAR11) >= {("K01", "converted"), ("K08", "already_reached")}
+
+
+def test_calling_hours_follow_the_program_timezone(tmp_path: Path) -> None:
+    # New York is on EDT from 8 March 2026, so its 09:00-20:00 is 13:00-24:00 UTC. Each cart's
+    # 24 h window (K01 opens 10 Mar 09:01 UTC, K02 09:00, K03 9 Mar 09:01, K04 09:00) ends before
+    # 13:00 UTC the next day, so it overlaps one New York calling day, where in UTC K01 and K03
+    # overlapped two (test_windows_at_the_boundaries).
+    warehouse = tmp_path / "warehouse.duckdb"
+    build_raw_warehouse(warehouse, {p.stem: p for p in sorted(FIXTURES.glob("*.csv"))})
+    run_dbt(
+        warehouse,
+        tmp_path,
+        "build",
+        "--select",
+        "+seg_cart_abandoners",
+        *dbt_vars(MAR11, program_timezone="America/New_York"),
+    )
+    days = query(
+        warehouse,
+        "select trigger_id, list(list_date order by list_date) from segments.seg_cart_abandoners "
+        "where trigger_id in ('K01', 'K02', 'K03', 'K04') group by trigger_id order by 1",
+    )
+    assert days == [
+        ("K01", [MAR10]),
+        ("K02", [MAR10]),
+        ("K03", [MAR9]),
+        ("K04", [MAR9]),
+    ]
