@@ -5,7 +5,7 @@ docs/data-contract.md is the prose version of this module; keep the two in step.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 
 
@@ -51,7 +51,6 @@ class Feed:
     # Feeds with an updated_at keep one raw row per (key, updated_at): a version history that lets
     # a past day's call list be rebuilt exactly. The others keep one row per key, last file wins.
     version_column: str | None = None
-    extra: dict[str, str] = field(default_factory=dict)
 
     @property
     def column_names(self) -> tuple[str, ...]:
