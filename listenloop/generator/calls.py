@@ -139,19 +139,25 @@ def dial(
     end: int,
     p: CallParams,
     rng: np.random.Generator,
+    anonymous: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """Place the attempts for one segment's triggers; returns per-trigger and per-attempt arrays.
 
     Attempts sit in the 24 h after the window start, inside calling hours, 2-3 calling hours
-    apart, and stop at the first connect.
+    apart, and stop at the first connect. `anonymous` marks triggers the call list cannot tie
+    to a customer (a guest checkout without an email): the list hashes them with an empty
+    customer id, so the holdout must too, or "holdout" guests would be called.
     """
     n = customer.size
     eligible = customers.callable[customer] & (window_start < end)
     holdout = np.zeros(n, dtype=bool)
     rows = np.flatnonzero(eligible)
+    hashed_ids = customers.ids[customer[rows]].astype(object)
+    if anonymous is not None:
+        hashed_ids[anonymous[rows]] = ""
     holdout[rows] = [
         is_holdout(c, segment, t, holdout_share)
-        for c, t in zip(customers.ids[customer[rows]], trigger_ids[rows], strict=True)
+        for c, t in zip(hashed_ids, trigger_ids[rows], strict=True)
     ]
     called = eligible & ~holdout
     open_len = (p.close_hour_utc - p.open_hour_utc) * HOUR

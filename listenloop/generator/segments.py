@@ -145,6 +145,7 @@ def call_cart_abandoners(world: World, checkouts: Checkouts) -> SegmentRun:
         world.end,
         p,
         rng,
+        anonymous=checkouts.guest[trig] & ~checkouts.email_on[trig],
     )
     connected = dialled["connected"]
     recovered = rng.random(n) < np.where(
