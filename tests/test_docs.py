@@ -26,3 +26,13 @@ def test_readme_documents_every_setting() -> None:
     settings_code = (PROJECT_ROOT / "listenloop" / "settings.py").read_text(encoding="utf-8")
     for variable in set(re.findall(r'"((?:LISTENLOOP|DAGSTER)_[A-Z_]+)"', settings_code)):
         assert f"`{variable}`" in readme, variable
+
+
+def test_metrics_doc_defines_every_mart() -> None:
+    metrics = (PROJECT_ROOT / "docs" / "metrics.md").read_text(encoding="utf-8")
+    marts = sorted((PROJECT_ROOT / "dbt_project" / "models" / "marts").rglob("mart_*.sql"))
+    assert len(marts) == 8
+    for mart in marts:
+        assert f"## `marts.{mart.stem}`" in metrics, (
+            f"docs/metrics.md has no section for {mart.stem}"
+        )

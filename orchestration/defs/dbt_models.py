@@ -21,6 +21,7 @@ _GROUP_BY_FOLDER = {
     ("staging",): "staging",
     ("intermediate",): "staging",
     ("intermediate", "call_lists"): "segments",
+    ("intermediate", "outcomes"): "outcomes",
     ("segments",): "segments",
     ("marts",): "outcomes",
 }

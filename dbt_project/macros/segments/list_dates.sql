@@ -60,3 +60,9 @@
     {{ versions }}.valid_from < {{ moment }}
     and ({{ versions }}.valid_to is null or {{ versions }}.valid_to >= {{ moment }})
 {%- endmacro %}
+
+{#- The moment outcomes are observed up to (naive UTC): the start of the as-of date D in the
+    program timezone. Later records are not counted, so a rebuild for D is reproducible. -#}
+{% macro observed_until() -%}
+    {{ listenloop.program_to_utc('cast(' ~ listenloop.as_of_date() ~ ' as ' ~ dbt.type_timestamp() ~ ')') }}
+{%- endmacro %}
