@@ -119,15 +119,21 @@ def quarantine_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
 
 
 def format_report(report: RunReport) -> str:
+    tables = (report.raw_rows, report.quarantined, report.segment_rows, report.mart_rows)
+    width = max((len(name) for counts in tables for name in counts), default=0)
+
+    def table(counts: dict[str, int]) -> list[str]:
+        return [f"  {name:<{width}} {rows:>10,}" for name, rows in counts.items()]
+
     lines = [f"ListenLoop run {report.run_id}: {'OK' if report.ok else 'FAILED'}", ""]
     lines.append("Raw tables (rows):")
-    lines += [f"  {name:<24} {rows:>10,}" for name, rows in report.raw_rows.items()]
+    lines += table(report.raw_rows)
     lines.append(f"Quarantined rows: {sum(report.quarantined.values()):,}")
-    lines += [f"  {feed:<24} {rows:>10,}" for feed, rows in report.quarantined.items()]
+    lines += table(report.quarantined)
     lines.append("Segments and call lists (rows):")
-    lines += [f"  {name:<24} {rows:>10,}" for name, rows in report.segment_rows.items()]
+    lines += table(report.segment_rows)
     lines.append("Marts (rows):")
-    lines += [f"  {name:<24} {rows:>10,}" for name, rows in report.mart_rows.items()]
+    lines += table(report.mart_rows)
     passed = sum(c.passed for c in report.checks)
     lines.append(f"Checks: {passed} passed, {len(report.checks) - passed} failed")
     for check in report.checks:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -28,7 +29,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     work_dir = tmp_path_factory.mktemp("cart_recovery")
     warehouse = work_dir / "warehouse.duckdb"
     build_raw_warehouse(warehouse, {p.stem: p for p in sorted(FIXTURES.glob("*.csv"))})
-    selection = "+mart_cart_recovery +mart_revenue_per_conversation"
+    selection = "+mart_program_summary"
     run_dbt(
         warehouse,
         work_dir,
@@ -68,8 +69,8 @@ def test_every_outbound_call_is_attributed_or_counted_unattributed(built: Path) 
         "intermediate.int_outcomes__call_attribution order by call_id",
     )
     by_call = {c["call_id"]: c["trigger_id"] for c in calls}
-    # 11 outbound calls: 8 inside their cart's window + grace, 3 that match no assignment
-    assert len(calls) == 11
+    # 12 outbound calls: 8 inside their cart's window + grace, 4 that match no assignment
+    assert len(calls) == 12
     assert by_call == {
         "CT1A": "K01",
         "CT1B": "K01",
@@ -82,6 +83,7 @@ def test_every_outbound_call_is_attributed_or_counted_unattributed(built: Path) 
         "CT2X": None,  # 03-12 09:00, an hour after the grace ended
         "CT4X": None,  # campaign first_purchase: C04 has no first-purchase assignment
         "CU1": None,  # C11 was never on a list
+        "CU2": None,  # a returner call to C08, who has no refund
     }
 
 
@@ -112,6 +114,9 @@ def test_cart_recovery_by_arm(built: Path) -> None:
     assert holdout["recovery_rate"] == pytest.approx(0.25)
     assert holdout["recovered_revenue"] == pytest.approx(80.0)
     assert holdout["absolute_lift"] is None and holdout["recovery_rate_connected"] is None
+    # reached inside the 7 days by a call for something else: K02's customer by CT2X (after the
+    # grace), the holdout's KC017 by CU2 (contamination)
+    assert (treatment["reached_by_other_calls"], holdout["reached_by_other_calls"]) == (1, 1)
     assert treatment["low_sample"] and holdout["low_sample"]  # 6 and 4 carts < 30
 
 
@@ -181,3 +186,63 @@ def test_revenue_per_conversation(built: Path) -> None:
     assert cart["incremental_revenue"] == pytest.approx(60.0)
     assert cart["incremental_revenue_per_conversation"] == pytest.approx(60 / 8)
     assert (cart["treatment_assignments"], cart["holdout_assignments"]) == (6, 4)
+
+
+def test_program_summary_week(built: Path) -> None:
+    [week] = rows(
+        built, "select * from marts.mart_program_summary where week_start = date '2026-03-09'"
+    )
+    # all 12 outbound calls fall in the week (03-10 to 03-13); CT1B, CT2A, CT6A, CT2X and CU2
+    # connected; CT2X, CT4X, CU1 and CU2 belong to no assignment
+    assert (week["calls"], week["connects"], week["unattributed_calls"]) == (12, 5, 4)
+    assert week["connect_rate"] == pytest.approx(5 / 12)
+    assert (week["connect_rate_ci_low"], week["connect_rate_ci_high"]) == pytest.approx(
+        wilson(5, 12)
+    )
+    # the carts of the week, as in mart_cart_recovery
+    assert (week["carts_assigned"], week["carts_recovered"]) == (6, 3)
+    assert week["cart_recovery_rate"] == pytest.approx(0.5)
+    assert week["cart_recovery_lift"] == pytest.approx(0.25)
+    assert (week["cart_recovery_lift_ci_low"], week["cart_recovery_lift_ci_high"]) == (
+        pytest.approx(newcombe(3, 6, 1, 4))
+    )
+    assert week["incremental_recovered_revenue"] == pytest.approx(60.0)
+    # first purchases listed this week (C07 on 03-13, C03 on 03-15) still have open conversion
+    # windows at 03-20, so only the 8 cart calls count: 150 / 8
+    assert week["conversations"] == 8
+    assert week["revenue_per_conversation"] == pytest.approx(18.75)
+    # LTV: C07 and C03 are first-purchase treatment members, no holdout member this week; the
+    # younger (C03, window from 03-15 12:00) has 5 calendar days to 03-20
+    assert (week["ltv_treatment_members"], week["ltv_holdout_members"]) == (2, 0)
+    assert week["ltv_follow_up_days"] == 5
+    assert week["ltv_lift"] is None
+    # concerns on the week's conversations: shipping_cost, price, sizing_fit once each; the tie
+    # goes to the alphabetically first
+    assert (week["top_concern"], week["top_concern_mentions"], week["concern_mentions"]) == (
+        "price",
+        1,
+        3,
+    )
+    assert week["price_share_of_mentions"] == pytest.approx(1 / 3)
+    # no surveys were answered
+    assert (week["nps_responses"], week["nps"], week["csat_responses"], week["csat"]) == (
+        0,
+        None,
+        0,
+        None,
+    )
+    assert week["is_complete_week"] and week["low_sample"]
+
+
+def test_program_summary_has_every_week_to_the_as_of_date(built: Path) -> None:
+    weeks = rows(
+        built,
+        "select week_start, calls, carts_assigned, ltv_treatment_members, ltv_holdout_members,"
+        " is_complete_week from marts.mart_program_summary order by week_start",
+    )
+    # week of 03-16: no calls; K12 pending (0 counted carts); C05's first purchase (03-16) is
+    # the only retention member, in the holdout; C06's (03-18) was suppressed, reached on 03-11
+    assert [tuple(w.values()) for w in weeks] == [
+        (date(2026, 3, 9), 12, 6, 2, 0, True),
+        (date(2026, 3, 16), 0, 0, 0, 1, False),
+    ]

@@ -18,7 +18,7 @@
     period grain held in `grain_column` ('week' or 'month'). -#}
 {% macro scorecard_period_start(grain_column, date_expr) -%}
     case {{ grain_column }}
-        when 'week' then cast({{ dbt.date_trunc('week', date_expr) }} as date)
+        when 'week' then {{ listenloop.week_start(date_expr) }}
         when 'month' then cast({{ dbt.date_trunc('month', date_expr) }} as date)
     end
 {%- endmacro %}

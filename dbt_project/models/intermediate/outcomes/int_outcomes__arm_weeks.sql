@@ -21,6 +21,8 @@ results as (
             as connected,
         sum(case when is_conversion_window_complete and is_converted then 1 else 0 end)
             as converted,
+        sum(case when is_conversion_window_complete and is_reached_elsewhere then 1 else 0 end)
+            as reached_elsewhere,
         sum(
             case when is_conversion_window_complete and is_connected and is_converted then 1 else 0 end
         ) as connected_converted,

@@ -153,6 +153,26 @@ refund_measures as (
 
 ),
 
+-- the customer reached within the conversion window by a call made for something else (another
+-- trigger or segment, or no assignment at all): in the holdout this is contamination
+reached_elsewhere as (
+
+    select distinct
+        assignments.segment,
+        assignments.trigger_id
+    from assignments
+    inner join {{ ref('int_outcomes__call_attribution') }} as calls
+        on assignments.customer_id = calls.customer_id
+    where calls.is_connected
+        and calls.started_at >= assignments.call_window_start
+        and calls.started_at < assignments.conversion_ends_at
+        and not coalesce(
+            calls.segment = assignments.segment and calls.trigger_id = assignments.trigger_id,
+            false
+        )
+
+),
+
 checkout_completions as (
 
     select
@@ -187,6 +207,7 @@ select
     coalesce(attempts.attempts, 0) > 0 as is_attempted,
     coalesce(attempts.connects, 0) > 0 as is_connected,
     coalesce(attempts.addressed, 0) = 1 as is_addressed,
+    reached_elsewhere.trigger_id is not null as is_reached_elsewhere,
     attempts.first_attempt_at,
 
     assignments.conversion_ends_at <= assignments.observed_until as is_conversion_window_complete,
@@ -214,6 +235,9 @@ left join order_measures
 left join refund_measures
     on assignments.segment = refund_measures.segment
     and assignments.trigger_id = refund_measures.trigger_id
+left join reached_elsewhere
+    on assignments.segment = reached_elsewhere.segment
+    and assignments.trigger_id = reached_elsewhere.trigger_id
 left join checkout_completions
     on assignments.segment = checkout_completions.segment
     and assignments.trigger_id = checkout_completions.trigger_id

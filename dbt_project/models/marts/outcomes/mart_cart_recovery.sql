@@ -51,6 +51,7 @@ final as (
         pending_assignments,
         attempted,
         connected,
+        reached_elsewhere,
         converted as recovered,
         {{ listenloop.ratio(x, n) }} as recovery_rate,
         {{ listenloop.wilson_bound(x, n, 'low') }} as recovery_rate_ci_low,
@@ -94,6 +95,7 @@ select
     cast(pending_assignments as {{ dbt.type_bigint() }}) as pending_assignments,
     cast(attempted as {{ dbt.type_bigint() }}) as attempted,
     cast(connected as {{ dbt.type_bigint() }}) as connected,
+    cast(reached_elsewhere as {{ dbt.type_bigint() }}) as reached_by_other_calls,
     cast(recovered as {{ dbt.type_bigint() }}) as recovered,
     {%- for column in [
         'recovery_rate', 'recovery_rate_ci_low', 'recovery_rate_ci_high', 'recovered_revenue',

@@ -37,11 +37,13 @@ vocabulary as (
 
 ),
 
+-- orders as they stood at observed_until, so a later void does not rewrite an earlier as-of date
 orders as (
 
-    select * from {{ ref('stg_store__orders') }}
-    where not is_voided
-        and created_at < {{ listenloop.observed_until() }}
+    select * from {{ ref('int_orders__versions') }} as orders
+    where {{ listenloop.valid_at('orders', listenloop.observed_until()) }}
+        and not orders.is_voided
+        and orders.created_at < {{ listenloop.observed_until() }}
 
 ),
 

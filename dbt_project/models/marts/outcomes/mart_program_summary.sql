@@ -17,7 +17,7 @@ scorecard as (
 unattributed as (
 
     select
-        cast({{ dbt.date_trunc('week', 'call_date') }} as date) as week_start,
+        {{ listenloop.week_start('call_date') }} as week_start,
         sum(case when is_attributed then 0 else 1 end) as unattributed_calls
     from {{ ref('int_outcomes__call_attribution') }}
     group by 1
@@ -49,6 +49,11 @@ ltv_arms as (
         assignment_week as week_start,
         arm,
         count(*) as members,
+        -- days the week's youngest member has been followed: how much the LTV can show yet
+        least(
+            {{ var('ltv_window_days') }},
+            greatest(0, {{ dbt.datediff('max(call_window_start)', 'max(observed_until)', 'day') }})
+        ) as follow_up_days,
         {{ listenloop.exact_mean('net_revenue_to_date') }} as mean_value,
         {{ listenloop.exact_variance('net_revenue_to_date') }} as value_variance
     from {{ ref('int_outcomes__assignment_results') }}
@@ -60,9 +65,10 @@ ltv_arms as (
 ltv as (
 
     select
-        treatment.week_start,
-        treatment.members as treatment_members,
-        holdout.members as holdout_members,
+        coalesce(treatment.week_start, holdout.week_start) as week_start,
+        coalesce(treatment.members, 0) as treatment_members,
+        coalesce(holdout.members, 0) as holdout_members,
+        least(treatment.follow_up_days, holdout.follow_up_days) as follow_up_days,
         treatment.mean_value / nullif(holdout.mean_value, 0) - 1 as ltv_lift,
         {{ listenloop.mean_ratio_lift_bound(
             'treatment.mean_value', 'treatment.value_variance', 'treatment.members',
@@ -72,18 +78,16 @@ ltv as (
             'treatment.mean_value', 'treatment.value_variance', 'treatment.members',
             'holdout.mean_value', 'holdout.value_variance', 'holdout.members', side='high'
         ) }} as ltv_lift_ci_high
-    from ltv_arms as treatment
-    inner join ltv_arms as holdout
+    from (select * from ltv_arms where arm = 'treatment') as treatment
+    full outer join (select * from ltv_arms where arm = 'holdout') as holdout
         on treatment.week_start = holdout.week_start
-        and holdout.arm = 'holdout'
-    where treatment.arm = 'treatment'
 
 ),
 
 mentions as (
 
     select
-        cast({{ dbt.date_trunc('week', 'calls.call_date') }} as date) as week_start,
+        {{ listenloop.week_start('calls.call_date') }} as week_start,
         concerns.concern_tag,
         count(*) as mentions
     from {{ ref('stg_telephony__call_concerns') }} as concerns
@@ -138,8 +142,9 @@ select
     cast({{ listenloop.ratio('conversations.attributed_revenue', 'conversations.conversations') }}
         as {{ listenloop.type_double() }}) as revenue_per_conversation,
 
-    cast(ltv.treatment_members as {{ dbt.type_bigint() }}) as ltv_treatment_members,
-    cast(ltv.holdout_members as {{ dbt.type_bigint() }}) as ltv_holdout_members,
+    cast(coalesce(ltv.treatment_members, 0) as {{ dbt.type_bigint() }}) as ltv_treatment_members,
+    cast(coalesce(ltv.holdout_members, 0) as {{ dbt.type_bigint() }}) as ltv_holdout_members,
+    cast(ltv.follow_up_days as {{ dbt.type_bigint() }}) as ltv_follow_up_days,
     cast(ltv.ltv_lift as {{ listenloop.type_double() }}) as ltv_lift,
     cast(ltv.ltv_lift_ci_low as {{ listenloop.type_double() }}) as ltv_lift_ci_low,
     cast(ltv.ltv_lift_ci_high as {{ listenloop.type_double() }}) as ltv_lift_ci_high,
