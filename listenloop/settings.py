@@ -19,6 +19,7 @@ class Settings:
     duckdb_temp_dir: str | None
     dagster_home: Path
     as_of_date: str | None  # the call-list day, YYYY-MM-DD; None means today
+    alert_webhook_url: str | None  # where failure alerts are posted; a secret, never logged
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -33,6 +34,7 @@ class Settings:
             "duckdb_temp_dir": env.get("LISTENLOOP_DUCKDB_TEMP_DIR") or None,
             "dagster_home": Path(env.get("DAGSTER_HOME", str(PROJECT_ROOT / ".dagster_home"))),
             "as_of_date": env.get("LISTENLOOP_AS_OF_DATE") or None,
+            "alert_webhook_url": env.get("LISTENLOOP_ALERT_WEBHOOK_URL") or None,
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         values["warehouse"] = Path(values["warehouse"]).resolve()  # type: ignore[arg-type]

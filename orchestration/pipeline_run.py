@@ -81,7 +81,9 @@ def run_pipeline(settings: Settings) -> RunReport:
             )
         )
     report.failed_steps = [
-        event.step_key or "" for event in result.all_events if event.is_step_failure
+        f"{event.step_key}: {_failure_reason(event)}"
+        for event in result.all_events
+        if event.is_step_failure
     ]
     if settings.warehouse.exists():
         with duckdb.connect(str(settings.warehouse), read_only=True) as con:
@@ -116,6 +118,14 @@ def quarantine_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
         f"select feed, count(*) from {RAW_DATASET}.{QUARANTINE_TABLE} group by feed order by feed"
     ).fetchall()
     return dict(rows)
+
+
+def _failure_reason(event: dg.DagsterEvent) -> str:
+    """Why a step failed: a raised dg.Failure's description, else the error's first line."""
+    data = event.step_failure_data
+    if data.user_failure_data is not None and data.user_failure_data.description:
+        return data.user_failure_data.description
+    return data.error.message.strip().splitlines()[0] if data.error else "unknown error"
 
 
 def format_report(report: RunReport) -> str:

@@ -6,19 +6,26 @@ import dagster as dg
 from dagster_dlt import DagsterDltResource
 
 from listenloop.settings import Settings
+from orchestration import quality
 from orchestration.defs.dbt_models import build_dbt_assets, dbt_resource
 from orchestration.defs.feeds import build_feed_assets
+from orchestration.defs.jobs import JOBS
+from orchestration.defs.notifications import build_failure_alert_sensor
 from orchestration.defs.schedules import build_schedules
+from orchestration.defs.sensors import build_feeds_sensor
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:
     feed_assets = build_feed_assets(settings)
     dbt_assets = build_dbt_assets(settings)
-    return dg.Definitions(
+    core = dg.Definitions(
         assets=[feed_assets, dbt_assets],
+        jobs=JOBS,
         schedules=build_schedules(settings),
+        sensors=[build_feeds_sensor(settings), build_failure_alert_sensor(settings)],
         resources={
             "dlt": DagsterDltResource(),
             "dbt": dbt_resource(),
         },
     )
+    return dg.Definitions.merge(core, quality.build_quality_definitions(settings))

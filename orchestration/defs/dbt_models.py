@@ -98,8 +98,20 @@ _BREAKDOWNS: dict[tuple[str, str], tuple[str, str]] = {
 }
 
 
+# Marts get a preview of their first rows in the UI. Only marts: the segments hold the phone
+# numbers agents dial, which must not spread into the event log.
+_PREVIEW_SCHEMA = "marts"
+_PREVIEW_ROWS = 5
+
+
+def _preview(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> dg.MetadataValue:
+    frame = con.execute(f'select * from "{schema}"."{name}" limit {_PREVIEW_ROWS}').df()
+    return dg.MetadataValue.md(frame.to_markdown(index=False))
+
+
 def _with_row_counts(context: dg.AssetExecutionContext, events: list, warehouse: Path) -> Iterator:
-    """Adds each built relation's row count; read after dbt exits, as DuckDB allows one writer."""
+    """Adds each built relation's row count (and a marts preview); read after dbt exits, as
+    DuckDB allows one writer."""
     if not warehouse.exists():
         yield from events
         return
@@ -112,8 +124,24 @@ def _with_row_counts(context: dg.AssetExecutionContext, events: list, warehouse:
                 if (schema, name) in _BREAKDOWNS:
                     label, sql = _BREAKDOWNS[(schema, name)]
                     metadata[label] = dg.MetadataValue.json(dict(con.execute(sql).fetchall()))
+                if schema == _PREVIEW_SCHEMA:
+                    metadata["preview"] = _preview(con, schema, name)
                 event = event.with_metadata(metadata)
             yield event
+
+
+def _failure_summary(run_results: Mapping[str, Any]) -> str:
+    """One line per failed node, so the run's error (and the alert built from it) says why."""
+    failed = [
+        result
+        for result in run_results.get("results", [])
+        if result.get("status") in ("error", "fail", "runtime error")
+    ]
+    lines = [f"dbt build failed: {len(failed)} node(s) failed"]
+    for result in failed:
+        message = (result.get("message") or "").strip().splitlines()
+        lines.append(f"{result['unique_id']}: {message[0] if message else result['status']}")
+    return "\n".join(lines)
 
 
 def build_dbt_assets(settings: Settings) -> dg.AssetsDefinition:
@@ -129,6 +157,9 @@ def build_dbt_assets(settings: Settings) -> dg.AssetsDefinition:
         invocation = dbt.cli(["build"], context=context, raise_on_error=False)
         yield from _with_row_counts(context, list(invocation.stream()), settings.warehouse)
         if not invocation.is_successful():
-            raise invocation.get_error() or RuntimeError("dbt build failed")
+            raise dg.Failure(
+                description=_failure_summary(invocation.get_artifact("run_results.json")),
+                metadata={"dbt log": str(invocation.target_path / "dbt.log")},
+            )
 
     return listenloop_dbt_models

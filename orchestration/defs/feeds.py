@@ -7,7 +7,7 @@ import duckdb
 from dagster_dlt import DagsterDltResource, DagsterDltTranslator, dlt_assets
 from dagster_dlt.translator import DltResourceTranslatorData
 
-from ingestion.contract import FEEDS_BY_NAME, RAW_DATASET
+from ingestion.contract import FEEDS_BY_NAME, RAW_DATASET, RAW_SQL_TYPES, Feed
 from ingestion.feeds_source import feed_counts, feeds_source, make_pipeline
 from listenloop.settings import Settings
 from orchestration.defs.ownership import DATA_TEAM, WAREHOUSE_POOL
@@ -25,7 +25,23 @@ class FeedTranslator(DagsterDltTranslator):
             description=f"{feed.description} Loaded from `<feeds>/{feed.name}/`.",
             owners=[DATA_TEAM],
             kinds={"dlt", "duckdb"},
+            metadata={**spec.metadata, "dagster/column_schema": column_schema(feed)},
         )
+
+
+def column_schema(feed: Feed) -> dg.TableSchema:
+    """The raw table's columns as the contract declares them (the UI's Columns tab)."""
+    return dg.TableSchema(
+        columns=[
+            dg.TableColumn(
+                name=column.name,
+                type=RAW_SQL_TYPES[column.kind],
+                description=column.description or None,
+                constraints=dg.TableColumnConstraints(nullable=not column.required),
+            )
+            for column in feed.columns
+        ]
+    )
 
 
 def build_feed_assets(settings: Settings) -> dg.AssetsDefinition:

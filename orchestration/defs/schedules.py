@@ -1,16 +1,17 @@
-"""When ListenLoop runs unattended."""
+"""When ListenLoop runs unattended: every night, and through the calling day."""
 
 from __future__ import annotations
 
 import dagster as dg
 
 from listenloop.settings import Settings
+from orchestration.defs.jobs import abandonment_path_job, everything_job
 
-everything_job = dg.define_asset_job(
-    "build_everything",
-    selection=dg.AssetSelection.all(),
-    description="Ingest every feed, then build and test every dbt model.",
-)
+NIGHTLY_CRON = "0 2 * * *"
+# Calling hours are 09:00-20:00 in the program timezone (dbt vars calling_hours_start/end): a
+# refresh at 09:00 catches the night's orders before the first call, the one at 19:00 is the last
+# that still finishes while agents call. A test keeps these hours inside the dbt vars.
+INTRADAY_CRON = "0 9-19/2 * * *"
 
 
 def build_schedules(settings: Settings) -> list[dg.ScheduleDefinition]:
@@ -18,9 +19,20 @@ def build_schedules(settings: Settings) -> list[dg.ScheduleDefinition]:
         dg.ScheduleDefinition(
             name="nightly_build",
             job=everything_job,
-            cron_schedule="0 2 * * *",
+            cron_schedule=NIGHTLY_CRON,
             execution_timezone=settings.timezone,
             description="Rebuild everything at 02:00 in the program timezone.",
             default_status=dg.DefaultScheduleStatus.RUNNING,
-        )
+        ),
+        dg.ScheduleDefinition(
+            name="intraday_call_list",
+            job=abandonment_path_job,
+            cron_schedule=INTRADAY_CRON,
+            execution_timezone=settings.timezone,
+            description=(
+                "Every 2 hours in calling hours (09:00 to 19:00 in the program timezone), "
+                "refresh today's call list from new checkouts, orders and calls."
+            ),
+            default_status=dg.DefaultScheduleStatus.RUNNING,
+        ),
     ]

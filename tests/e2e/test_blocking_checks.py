@@ -34,6 +34,9 @@ def test_broken_call_log_blocks_the_marts_and_fails_the_run(
     assert exit_code == 1
     assert "FAILED" in summary.splitlines()[0]
     assert "BLOCKING: staging/stg_telephony__calls / calls_end_after_they_start" in summary
+    # the failed step says why, node by node, as the failure alert does
+    assert "failed step: listenloop_dbt_models: dbt build failed: 1 node(s) failed" in summary
+    assert "test.listenloop.calls_end_after_they_start" in summary
     with duckdb.connect(str(warehouse), read_only=True) as con:
         [(loaded,)] = con.execute("select count(*) from raw.calls").fetchall()
         built = {

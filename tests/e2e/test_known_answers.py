@@ -8,9 +8,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from listenloop.generator import generate
 from listenloop.settings import Settings
 from orchestration.pipeline_run import RunReport, run_pipeline
+from tests.e2e.generated import run_over_generated_feeds
 
 # What the validator calls a refusal, and what the generator calls the fault it planted.
 RULE_TO_FAULT = {
@@ -30,16 +30,9 @@ def wilson_interval(successes: int, n: int, z: float = 1.959964) -> tuple[float,
 
 @pytest.fixture(scope="module")
 def planted(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, Settings, RunReport]:
-    root = tmp_path_factory.mktemp("known_answers")
-    truth = generate(root / "feeds", customers=2500, days=60, seed=11)
-    settings = Settings.from_env(
-        feeds_dir=str(root / "feeds"),
-        warehouse=root / "warehouse.duckdb",
-        dagster_home=root / "dagster_home",
+    return run_over_generated_feeds(
+        tmp_path_factory.mktemp("known_answers"), customers=2500, days=60, seed=11
     )
-    report = run_pipeline(settings)
-    assert report.ok, report.failed_steps
-    return truth, settings, report
 
 
 def _query(settings: Settings, sql: str) -> list[tuple]:

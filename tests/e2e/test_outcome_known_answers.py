@@ -13,23 +13,14 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from listenloop.generator import generate
-from listenloop.settings import Settings
-from orchestration.pipeline_run import run_pipeline
+from tests.e2e.generated import run_over_generated_feeds
 
 
 @pytest.fixture(scope="module")
 def planted(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, Path]:
-    root = tmp_path_factory.mktemp("outcome_known_answers")
-    truth = generate(root / "feeds", customers=8000, days=90, seed=26)
-    settings = Settings.from_env(
-        feeds_dir=str(root / "feeds"),
-        warehouse=root / "warehouse.duckdb",
-        dagster_home=root / "dagster_home",
-        as_of_date=truth["generator"]["end_date"],
+    truth, settings, _ = run_over_generated_feeds(
+        tmp_path_factory.mktemp("outcome_known_answers"), customers=8000, days=90, seed=26
     )
-    report = run_pipeline(settings)
-    assert report.ok, report.failed_steps
     return truth, settings.warehouse
 
 

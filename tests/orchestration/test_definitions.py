@@ -5,11 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 import pytest
 
 from ingestion.contract import FEEDS
 from listenloop.settings import PROJECT_ROOT, Settings
 from orchestration.defs import build_definitions
+from orchestration.defs.dbt_models import _preview
 from orchestration.lineage_diagram import mermaid
 
 RAW_KEYS = {dg.AssetKey(["raw", feed.name]) for feed in FEEDS}
@@ -88,3 +90,32 @@ def test_readme_shows_the_current_asset_graph(defs: dg.Definitions) -> None:
     assert shown == mermaid(defs), (
         "regenerate with: .venv/bin/python -m orchestration.lineage_diagram"
     )
+
+
+def test_raw_feeds_show_the_contract_columns(defs: dg.Definitions) -> None:
+    specs = _specs(defs)
+    for feed in FEEDS:
+        schema = specs[dg.AssetKey(["raw", feed.name])].metadata["dagster/column_schema"]
+        assert [column.name for column in schema.columns] == list(feed.column_names)
+    refunds = specs[dg.AssetKey(["raw", "refunds"])].metadata["dagster/column_schema"]
+    by_name = {column.name: column for column in refunds.columns}
+    assert (by_name["amount"].type, by_name["amount"].constraints.nullable) == (
+        "DECIMAL(18,4)",
+        True,
+    )
+    assert (by_name["refund_id"].type, by_name["refund_id"].constraints.nullable) == (
+        "VARCHAR",
+        False,
+    )
+
+
+def test_mart_preview_is_the_first_five_rows(tmp_path: Path) -> None:
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
+        con.execute("create schema marts")
+        con.execute(
+            "create table marts.m as select range as n, 'row ' || range as label from range(8)"
+        )
+        text = _preview(con, "marts", "m").value
+    lines = text.splitlines()
+    assert len(lines) == 2 + 5  # header, rule, five rows
+    assert "label" in lines[0] and "row 4" in lines[-1] and "row 5" not in text

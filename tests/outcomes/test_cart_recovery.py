@@ -7,7 +7,6 @@ their 7-day conversion window (03-17 08:00) and K12's has not.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Iterator
 from datetime import date
@@ -17,8 +16,7 @@ import duckdb
 import pytest
 
 from listenloop.holdout import is_holdout
-from tests.dbt.raw_tables import build_raw_warehouse
-from tests.dbt.test_dbt_build import run_dbt
+from tests.outcomes.build import build_marts
 from tests.outcomes.intervals import log_interval, newcombe, t975, wilson
 
 FIXTURES = Path(__file__).parent / "fixtures" / "cart"
@@ -26,23 +24,12 @@ FIXTURES = Path(__file__).parent / "fixtures" / "cart"
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    work_dir = tmp_path_factory.mktemp("cart_recovery")
-    warehouse = work_dir / "warehouse.duckdb"
-    build_raw_warehouse(warehouse, {p.stem: p for p in sorted(FIXTURES.glob("*.csv"))})
-    selection = "+mart_program_summary"
-    run_dbt(
-        warehouse,
-        work_dir,
-        "build",
-        "--select",
-        selection,
-        # tests that also read models outside the selection (relationships) stay out
-        "--indirect-selection",
-        "cautious",
-        "--vars",
-        json.dumps({"as_of_date": "2026-03-20"}),
+    yield build_marts(
+        tmp_path_factory.mktemp("cart_recovery"),
+        FIXTURES,
+        "+mart_program_summary",
+        {"as_of_date": "2026-03-20"},
     )
-    yield warehouse
 
 
 def rows(warehouse: Path, sql: str) -> list[dict]:

@@ -12,7 +12,6 @@ phrases_per_tag 5. Connected calls before 03-20 00:00, per month and segment:
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -20,8 +19,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.dbt.raw_tables import build_raw_warehouse
-from tests.dbt.test_dbt_build import run_dbt
+from tests.outcomes.build import build_marts
 from tests.outcomes.intervals import wilson
 
 FIXTURES = Path(__file__).parent / "fixtures" / "concerns"
@@ -31,22 +29,12 @@ TAGS = 11  # rows per month x segment: the whole concern_tags vocabulary
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    work_dir = tmp_path_factory.mktemp("concern_themes")
-    warehouse = work_dir / "warehouse.duckdb"
-    build_raw_warehouse(warehouse, {p.stem: p for p in sorted(FIXTURES.glob("*.csv"))})
-    run_dbt(
-        warehouse,
-        work_dir,
-        "build",
-        "--select",
+    yield build_marts(
+        tmp_path_factory.mktemp("concern_themes"),
+        FIXTURES,
         "+mart_concern_themes +mart_customer_phrases",
-        # tests that also read models outside the selection (relationships) stay out
-        "--indirect-selection",
-        "cautious",
-        "--vars",
-        json.dumps({"as_of_date": "2026-03-20", "low_sample_threshold": 8, "phrases_per_tag": 5}),
+        {"as_of_date": "2026-03-20", "low_sample_threshold": 8, "phrases_per_tag": 5},
     )
-    yield warehouse
 
 
 def query(warehouse: Path, sql: str, params: list | None = None) -> list[tuple]:

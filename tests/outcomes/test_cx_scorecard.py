@@ -28,7 +28,6 @@ The first day of data is C01's 2025-02-15, so weeks run from Monday 2025-02-10.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -36,8 +35,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.dbt.raw_tables import build_raw_warehouse
-from tests.dbt.test_dbt_build import run_dbt
+from tests.outcomes.build import build_marts
 
 FIXTURES = Path(__file__).parent / "fixtures" / "scorecard"
 AS_OF = date(2026, 3, 11)
@@ -51,22 +49,12 @@ DBT_VARS = {
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    work_dir = tmp_path_factory.mktemp("scorecard_build")
-    warehouse = work_dir / "warehouse.duckdb"
-    build_raw_warehouse(warehouse, {p.stem: p for p in sorted(FIXTURES.glob("*.csv"))})
-    run_dbt(
-        warehouse,
-        work_dir,
-        "build",
-        "--select",
+    yield build_marts(
+        tmp_path_factory.mktemp("scorecard_build"),
+        FIXTURES,
         "+mart_cx_scorecard",
-        # tests that also read models outside the selection (relationships) stay out
-        "--indirect-selection",
-        "cautious",
-        "--vars",
-        json.dumps(DBT_VARS),
+        DBT_VARS,
     )
-    yield warehouse
 
 
 def scorecard_row(warehouse: Path, grain: str, period_start: date) -> dict[str, object]:

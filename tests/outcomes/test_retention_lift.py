@@ -25,7 +25,6 @@ The story (every window in UTC, calling hours 09:00-20:00):
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Iterator
 from datetime import date, datetime
@@ -35,8 +34,7 @@ import duckdb
 import pytest
 
 from listenloop.holdout import is_holdout
-from tests.dbt.raw_tables import build_raw_warehouse
-from tests.dbt.test_dbt_build import run_dbt
+from tests.outcomes.build import build_marts
 from tests.outcomes.intervals import T975, Z, log_interval, newcombe, t975, wilson
 
 FIXTURES = Path(__file__).parent / "fixtures" / "retention"
@@ -66,28 +64,16 @@ def centre_and_half(interval: tuple[float, float]) -> tuple[float, float]:
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    work_dir = tmp_path_factory.mktemp("retention_lift")
-    warehouse = work_dir / "warehouse.duckdb"
-    build_raw_warehouse(warehouse, {p.stem: p for p in sorted(FIXTURES.glob("*.csv"))})
-    run_dbt(
-        warehouse,
-        work_dir,
-        "build",
-        "--select",
+    yield build_marts(
+        tmp_path_factory.mktemp("retention_lift"),
+        FIXTURES,
         "+mart_retention_lift",
-        # tests that also read models outside the selection (relationships) stay out
-        "--indirect-selection",
-        "cautious",
-        "--vars",
-        json.dumps(
-            {
-                "as_of_date": "2026-07-15",
-                "call_list_start_date": "2026-01-01",
-                "low_sample_threshold": 3,
-            }
-        ),
+        {
+            "as_of_date": "2026-07-15",
+            "call_list_start_date": "2026-01-01",
+            "low_sample_threshold": 3,
+        },
     )
-    yield warehouse
 
 
 def query(warehouse: Path, sql: str) -> list[tuple]:

@@ -44,11 +44,12 @@ results as (
 
 -- every member in each group it belongs to: its arm, and addressed treatment members once more
 grouped_members as (
+    {%- for member_group, condition in [('arm', 'true'), ("'addressed'", "arm = 'treatment' and is_addressed")] %}
 
     select
         assignment_month,
         segment,
-        arm as member_group,
+        {{ member_group }} as member_group,
         is_repeat_window_complete,
         has_repeat_order,
         is_ltv_window_complete,
@@ -60,23 +61,9 @@ grouped_members as (
             {{ dbt.datediff('call_window_start', 'observed_until', 'second') }} / 86400.0
         ) as elapsed_days
     from results
-
-    union all
-
-    select
-        assignment_month,
-        segment,
-        'addressed' as member_group,
-        is_repeat_window_complete,
-        has_repeat_order,
-        is_ltv_window_complete,
-        has_ltv_window_order,
-        net_revenue_to_date as net_revenue,
-        floor(
-            {{ dbt.datediff('call_window_start', 'observed_until', 'second') }} / 86400.0
-        ) as elapsed_days
-    from results
-    where arm = 'treatment' and is_addressed
+    where {{ condition }}
+    {{ 'union all' if not loop.last }}
+    {%- endfor %}
 
 ),
 

@@ -1,0 +1,27 @@
+"""The whole pipeline over freshly generated feeds: what the known-answer tests compare."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from listenloop.generator import generate
+from listenloop.settings import Settings
+from orchestration.pipeline_run import RunReport, run_pipeline
+
+
+def run_over_generated_feeds(
+    root: Path, customers: int, days: int, seed: int
+) -> tuple[dict, Settings, RunReport]:
+    """Generates feeds under root, runs every asset over them and returns (truth, settings,
+    report); the run must succeed."""
+    truth = generate(root / "feeds", customers=customers, days=days, seed=seed)
+    settings = Settings.from_env(
+        feeds_dir=str(root / "feeds"),
+        warehouse=root / "warehouse.duckdb",
+        dagster_home=root / "dagster_home",
+        # the call list of the day after the data: today's would be empty, a blocking failure
+        as_of_date=truth["generator"]["end_date"],
+    )
+    report = run_pipeline(settings)
+    assert report.ok, report.failed_steps
+    return truth, settings, report
