@@ -157,6 +157,9 @@ def build_dbt_assets(settings: Settings) -> dg.AssetsDefinition:
         invocation = dbt.cli(["build"], context=context, raise_on_error=False)
         yield from _with_row_counts(context, list(invocation.stream()), settings.warehouse)
         if not invocation.is_successful():
+            results_file = invocation.target_path / "run_results.json"
+            if not results_file.exists():  # dbt stopped before running anything
+                raise invocation.get_error() or RuntimeError("dbt build failed")
             raise dg.Failure(
                 description=_failure_summary(invocation.get_artifact("run_results.json")),
                 metadata={"dbt log": str(invocation.target_path / "dbt.log")},
