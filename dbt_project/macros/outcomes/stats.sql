@@ -142,3 +142,16 @@
         ) / nullif(count({{ x }}) - 1, 0)
     )
 {%- endmacro %}
+
+{#- What the n1 members of a treatment arm added over the holdout, from each arm's total and
+    sample variance: n1 * (total1 / n1 - total2 / n2), or with `side` a bound of its Welch
+    interval (n1 times the bound of the difference of means). -#}
+{% macro incremental_total(total1, var1, n1, total2, var2, n2, side=none) -%}
+    {%- set mean1 = listenloop.ratio(total1, n1) -%}
+    {%- set mean2 = listenloop.ratio(total2, n2) -%}
+    {%- if side is none -%}
+    ({{ n1 }} * ({{ mean1 }} - {{ mean2 }}))
+    {%- else -%}
+    ({{ n1 }} * {{ listenloop.welch_bound(mean1, var1, n1, mean2, var2, n2, side) }})
+    {%- endif -%}
+{%- endmacro %}

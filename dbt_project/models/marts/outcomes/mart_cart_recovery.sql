@@ -37,9 +37,10 @@ compared as (
 
 {%- set n, x = 'measured_assignments', 'converted' %}
 {%- set hn, hx = 'holdout_assignments', 'holdout_converted' %}
-{%- set mean_t = listenloop.ratio('conversion_revenue', n) %}
-{%- set mean_h = listenloop.ratio('holdout_revenue', hn) %}
-{%- set welch_t = [mean_t, 'conversion_revenue_variance', n, mean_h, 'holdout_revenue_variance', hn] %}
+{%- set revenue = [
+    'conversion_revenue', 'conversion_revenue_variance', n,
+    'holdout_revenue', 'holdout_revenue_variance', hn,
+] %}
 
 final as (
 
@@ -76,11 +77,11 @@ final as (
             as relative_lift_ci_low,
         case when is_treatment then {{ listenloop.risk_ratio_lift_bound(x, n, hx, hn, 'high') }} end
             as relative_lift_ci_high,
-        case when is_treatment then {{ n }} * ({{ mean_t }} - {{ mean_h }}) end
+        case when is_treatment then {{ listenloop.incremental_total(*revenue) }} end
             as incremental_recovered_revenue,
-        case when is_treatment then {{ n }} * {{ listenloop.welch_bound(*welch_t, side='low') }} end
+        case when is_treatment then {{ listenloop.incremental_total(*revenue, side='low') }} end
             as incremental_recovered_revenue_ci_low,
-        case when is_treatment then {{ n }} * {{ listenloop.welch_bound(*welch_t, side='high') }} end
+        case when is_treatment then {{ listenloop.incremental_total(*revenue, side='high') }} end
             as incremental_recovered_revenue_ci_high,
         {{ listenloop.is_low_sample([n, hn]) }} as low_sample
     from compared

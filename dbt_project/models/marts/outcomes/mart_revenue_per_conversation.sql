@@ -49,9 +49,10 @@ compared as (
 ),
 
 {%- set n, hn = 'treatment_assignments', 'holdout_assignments' %}
-{%- set mean_t = listenloop.ratio('treatment_revenue', n) %}
-{%- set mean_h = listenloop.ratio('holdout_revenue', hn) %}
-{%- set welch = [mean_t, 'treatment_revenue_variance', n, mean_h, 'holdout_revenue_variance', hn] %}
+{%- set revenue = [
+    'treatment_revenue', 'treatment_revenue_variance', n,
+    'holdout_revenue', 'holdout_revenue_variance', hn,
+] %}
 
 final as (
 
@@ -66,17 +67,11 @@ final as (
         attributed_revenue,
         {{ listenloop.ratio('attributed_revenue', 'attempts') }} as revenue_per_conversation,
         {{ listenloop.ratio('attributed_revenue', 'connects') }} as revenue_per_connect,
-        {{ mean_t }} as revenue_per_treatment_assignment,
-        {{ mean_h }} as revenue_per_holdout_assignment,
-        {{ n }} * ({{ mean_t }} - {{ mean_h }}) as incremental_revenue,
-        {{ n }} * {{ listenloop.welch_bound(*welch, side='low') }} as incremental_revenue_ci_low,
-        {{ n }} * {{ listenloop.welch_bound(*welch, side='high') }} as incremental_revenue_ci_high,
-        {{ n }} * ({{ mean_t }} - {{ mean_h }}) / nullif(attempts, 0)
-            as incremental_revenue_per_conversation,
-        {{ n }} * {{ listenloop.welch_bound(*welch, side='low') }} / nullif(attempts, 0)
-            as incremental_revenue_per_conversation_ci_low,
-        {{ n }} * {{ listenloop.welch_bound(*welch, side='high') }} / nullif(attempts, 0)
-            as incremental_revenue_per_conversation_ci_high,
+        {{ listenloop.ratio('treatment_revenue', n) }} as revenue_per_treatment_assignment,
+        {{ listenloop.ratio('holdout_revenue', hn) }} as revenue_per_holdout_assignment,
+        {{ listenloop.incremental_total(*revenue) }} as incremental_revenue,
+        {{ listenloop.incremental_total(*revenue, side='low') }} as incremental_revenue_ci_low,
+        {{ listenloop.incremental_total(*revenue, side='high') }} as incremental_revenue_ci_high,
         {{ listenloop.is_low_sample([n, hn]) }} as low_sample
     from compared
 
@@ -93,10 +88,12 @@ select
         'attributed_revenue', 'revenue_per_conversation', 'revenue_per_connect',
         'revenue_per_treatment_assignment', 'revenue_per_holdout_assignment',
         'incremental_revenue', 'incremental_revenue_ci_low', 'incremental_revenue_ci_high',
-        'incremental_revenue_per_conversation', 'incremental_revenue_per_conversation_ci_low',
-        'incremental_revenue_per_conversation_ci_high',
     ] %}
     cast({{ column }} as {{ listenloop.type_double() }}) as {{ column }},
+    {%- endfor %}
+    {%- for suffix in ['', '_ci_low', '_ci_high'] %}
+    cast(incremental_revenue{{ suffix }} / nullif(attempts, 0) as {{ listenloop.type_double() }})
+        as incremental_revenue_per_conversation{{ suffix }},
     {%- endfor %}
     low_sample
 from final
