@@ -26,6 +26,7 @@ from ingestion.feeds_source import feeds_source, make_pipeline
 from listenloop.settings import DBT_PROJECT_DIR
 from tests.dbt.feed_files import write_feed_files
 from tests.dbt.raw_tables import build_raw_warehouse
+from tests.warehouse import query
 
 FIXTURES = Path(__file__).parent / "fixtures"
 DBT = Path(sys.executable).parent / "dbt"
@@ -81,11 +82,6 @@ def built(
     # quarantined order O404, survey S3 about call CL404
     assert "PASS=272 WARN=4 ERROR=0 SKIP=0" in result.stdout, result.stdout[-3000:]
     yield warehouse
-
-
-def query(warehouse: Path, sql: str) -> list[tuple]:
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        return con.execute(sql).fetchall()
 
 
 def count(warehouse: Path, relation: str) -> int:

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from tests.e2e.generated import run_over_generated_feeds
+from tests.warehouse import records
 
 
 @pytest.fixture(scope="module")
@@ -25,11 +25,8 @@ def planted(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, Path]:
 
 
 def one_row(warehouse: Path, sql: str) -> dict:
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        cursor = con.execute(sql)
-        names = [d[0] for d in cursor.description]
-        [row] = cursor.fetchall()
-    return dict(zip(names, row, strict=True))
+    [row] = records(warehouse, sql)
+    return row
 
 
 def cart_row(warehouse: Path, arm: str) -> dict:

@@ -12,12 +12,12 @@ from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from listenloop.holdout import is_holdout
 from tests.outcomes.build import build_marts
 from tests.outcomes.intervals import log_interval, newcombe, t975, wilson
+from tests.warehouse import records
 
 FIXTURES = Path(__file__).parent / "fixtures" / "cart"
 
@@ -32,13 +32,6 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     )
 
 
-def rows(warehouse: Path, sql: str) -> list[dict]:
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        cursor = con.execute(sql)
-        names = [d[0] for d in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-
-
 def test_fixture_arms_are_the_intended_ones() -> None:
     assert all(
         is_holdout(c, "cart_abandoner", k)
@@ -50,7 +43,7 @@ def test_fixture_arms_are_the_intended_ones() -> None:
 
 
 def test_every_outbound_call_is_attributed_or_counted_unattributed(built: Path) -> None:
-    calls = rows(
+    calls = records(
         built,
         "select call_id, trigger_id, is_attributed from "
         "intermediate.int_outcomes__call_attribution order by call_id",
@@ -77,7 +70,7 @@ def test_every_outbound_call_is_attributed_or_counted_unattributed(built: Path) 
 def test_cart_recovery_by_arm(built: Path) -> None:
     result = {
         r["arm"]: r
-        for r in rows(
+        for r in records(
             built,
             "select * from marts.mart_cart_recovery where period_grain = 'week' "
             "and week_start = date '2026-03-09'",
@@ -108,7 +101,7 @@ def test_cart_recovery_by_arm(built: Path) -> None:
 
 
 def test_lift_intervals(built: Path) -> None:
-    [t] = rows(
+    [t] = records(
         built,
         "select * from marts.mart_cart_recovery where period_grain = 'all' and arm = 'treatment'",
     )
@@ -139,7 +132,7 @@ def test_lift_intervals(built: Path) -> None:
 
 
 def test_open_window_is_pending(built: Path) -> None:
-    result = rows(
+    result = records(
         built,
         "select week_start, arm, assignments, pending_assignments, recovery_rate "
         "from marts.mart_cart_recovery where arm = 'treatment' order by week_start",
@@ -157,7 +150,7 @@ def test_open_window_is_pending(built: Path) -> None:
 
 
 def test_revenue_per_conversation(built: Path) -> None:
-    [cart] = rows(
+    [cart] = records(
         built,
         "select * from marts.mart_revenue_per_conversation "
         "where period_grain = 'all' and segment = 'cart_abandoner'",
@@ -176,7 +169,7 @@ def test_revenue_per_conversation(built: Path) -> None:
 
 
 def test_program_summary_week(built: Path) -> None:
-    [week] = rows(
+    [week] = records(
         built, "select * from marts.mart_program_summary where week_start = date '2026-03-09'"
     )
     # all 12 outbound calls fall in the week (03-10 to 03-13); CT1B, CT2A, CT6A, CT2X and CU2
@@ -222,7 +215,7 @@ def test_program_summary_week(built: Path) -> None:
 
 
 def test_program_summary_has_every_week_to_the_as_of_date(built: Path) -> None:
-    weeks = rows(
+    weeks = records(
         built,
         "select week_start, calls, carts_assigned, ltv_treatment_members, ltv_holdout_members,"
         " is_complete_week from marts.mart_program_summary order by week_start",

@@ -16,11 +16,11 @@ from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from tests.outcomes.build import build_marts
 from tests.outcomes.intervals import wilson
+from tests.warehouse import query, records
 
 FIXTURES = Path(__file__).parent / "fixtures" / "concerns"
 FEB, MAR = date(2026, 2, 1), date(2026, 3, 1)
@@ -37,23 +37,16 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     )
 
 
-def query(warehouse: Path, sql: str, params: list | None = None) -> list[tuple]:
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        return con.execute(sql, params or []).fetchall()
-
-
 def theme(warehouse: Path, month: date | None, segment: str, tag: str) -> dict:
     """The row of one month, or of every month pooled (period_grain 'all') when month is None."""
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        cursor = con.execute(
-            "select * from marts.mart_concern_themes "
-            "where month is not distinct from ? and segment = ? and concern_tag = ?",
-            [month, segment, tag],
-        )
-        columns = [d[0] for d in cursor.description]
-        rows = cursor.fetchall()
+    rows = records(
+        warehouse,
+        "select * from marts.mart_concern_themes "
+        "where month is not distinct from ? and segment = ? and concern_tag = ?",
+        [month, segment, tag],
+    )
     assert len(rows) == 1, (month, segment, tag, rows)
-    return dict(zip(columns, rows[0], strict=True))
+    return rows[0]
 
 
 def assert_shares(row: dict, x_conv: int, n_conv: int, x_ment: int, n_ment: int) -> None:

@@ -36,6 +36,7 @@ import duckdb
 import pytest
 
 from tests.outcomes.build import build_marts
+from tests.warehouse import records
 
 FIXTURES = Path(__file__).parent / "fixtures" / "scorecard"
 AS_OF = date(2026, 3, 11)
@@ -58,15 +59,13 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 
 def scorecard_row(warehouse: Path, grain: str, period_start: date) -> dict[str, object]:
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        cursor = con.execute(
-            "select * from marts.mart_cx_scorecard where period_grain = ? and period_start = ?",
-            [grain, period_start],
-        )
-        rows = cursor.fetchall()
-        names = [column[0] for column in cursor.description]
+    rows = records(
+        warehouse,
+        "select * from marts.mart_cx_scorecard where period_grain = ? and period_start = ?",
+        [grain, period_start],
+    )
     assert len(rows) == 1, rows
-    return dict(zip(names, rows[0], strict=True))
+    return rows[0]
 
 
 def near(value: float, tolerance: float = 1e-4) -> object:

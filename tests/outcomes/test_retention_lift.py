@@ -30,12 +30,12 @@ from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from listenloop.holdout import is_holdout
 from tests.outcomes.build import build_marts
 from tests.outcomes.intervals import T975, Z, log_interval, newcombe, t975, wilson
+from tests.warehouse import query
 
 FIXTURES = Path(__file__).parent / "fixtures" / "retention"
 JAN, FEB, APR = date(2026, 1, 1), date(2026, 2, 1), date(2026, 4, 1)
@@ -74,11 +74,6 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
             "low_sample_threshold": 3,
         },
     )
-
-
-def query(warehouse: Path, sql: str) -> list[tuple]:
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        return con.execute(sql).fetchall()
 
 
 def mart(warehouse: Path, columns: str) -> dict[tuple, tuple]:

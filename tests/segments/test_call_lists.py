@@ -23,6 +23,7 @@ import pytest
 from listenloop.holdout import DEFAULT_HOLDOUT_SHARE, holdout_bucket, is_holdout
 from tests.dbt.raw_tables import build_raw_warehouse
 from tests.dbt.test_dbt_build import run_dbt
+from tests.warehouse import query
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SEGMENTS = ("cart_abandoner", "first_purchase", "one_time_buyer", "returner", "service_followup")
@@ -40,11 +41,6 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     build_raw_warehouse(warehouse, {p.stem: p for p in sorted(FIXTURES.glob("*.csv"))})
     run_dbt(warehouse, work_dir, "build", *dbt_vars(MAR11))
     yield warehouse
-
-
-def query(warehouse: Path, sql: str, params: list | None = None) -> list[tuple]:
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        return con.execute(sql, params or []).fetchall()
 
 
 def listed_on(warehouse: Path, day: date) -> set[tuple]:
