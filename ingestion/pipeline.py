@@ -7,10 +7,13 @@ from typing import Any
 
 import dlt
 import duckdb
+from filelock import FileLock
 
 from ingestion.contract import FILE_LOG_TABLE, QUARANTINE_TABLE, RAW_DATASET
 
 PIPELINE_NAME = "listenloop_feeds"
+# Creating or dropping the working folder takes well under a second: a longer wait is a hang.
+LOCK_TIMEOUT_SECONDS = 120.0
 
 
 def make_pipeline(warehouse: Path) -> dlt.Pipeline:
@@ -20,13 +23,39 @@ def make_pipeline(warehouse: Path) -> dlt.Pipeline:
     The feed resources themselves pin the parquet loader file format.
     """
     warehouse = Path(warehouse).resolve()
-    return dlt.pipeline(
-        pipeline_name=PIPELINE_NAME,
-        destination=dlt.destinations.duckdb(str(warehouse)),
-        dataset_name=RAW_DATASET,
-        pipelines_dir=str(warehouse.parent / ".dlt_pipelines"),
-        progress=None,
-    )
+    pipelines_dir = warehouse.parent / ".dlt_pipelines"
+    with _working_folder_lock(pipelines_dir):
+        return dlt.pipeline(
+            pipeline_name=PIPELINE_NAME,
+            destination=dlt.destinations.duckdb(str(warehouse)),
+            dataset_name=RAW_DATASET,
+            pipelines_dir=str(pipelines_dir),
+            progress=None,
+            _impl_cls=_LockedPipeline,
+        )
+
+
+class _LockedPipeline(dlt.Pipeline):
+    """A dlt pipeline whose drop() waits for, and holds off, other processes building it."""
+
+    def drop(self, pipeline_name: str | None = None) -> dlt.Pipeline:
+        # dagster-dlt drops the pipeline before every run (DagsterDltResource._run).
+        with _working_folder_lock(Path(self.pipelines_dir)):
+            return super().drop(pipeline_name)
+
+
+def _working_folder_lock(pipelines_dir: Path) -> FileLock:
+    """An inter-process lock for creating, attaching to or dropping the pipeline's working folder.
+
+    Every process that loads the definitions (webserver, daemon, each run worker) builds the
+    pipeline. A dlt pipeline that finds no state.json in its working folder wipes the folder and
+    creates it anew (Pipeline._configure -> _create_pipeline; drop() does the same). Without the
+    lock, processes building a pipeline on a new warehouse at once crash (FileExistsError,
+    "Directory not empty"), and one that builds it just after a run's drop() wipes the folder
+    under that run's load. The lock file sits beside the working folder, which the wipe deletes.
+    """
+    pipelines_dir.mkdir(parents=True, exist_ok=True)
+    return FileLock(pipelines_dir / f"{PIPELINE_NAME}.lock", timeout=LOCK_TIMEOUT_SECONDS)
 
 
 def feed_counts(

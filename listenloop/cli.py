@@ -39,7 +39,11 @@ def _run(args: argparse.Namespace) -> int:
     settings = Settings.from_env(
         feeds_dir=args.feeds, warehouse=args.warehouse, as_of_date=args.as_of_date
     )
-    report = run_pipeline(settings)
+    try:
+        report = run_pipeline(settings)
+    except ValueError as exc:
+        print(f"listenloop run: {exc}", file=sys.stderr)
+        return 2
     print(format_report(report))
     return 0 if report.ok else 1
 
@@ -68,9 +72,12 @@ def _demo(args: argparse.Namespace) -> int:
     if not truth_file.exists():
         print(f"Generating {DEMO_CUSTOMERS:,} customers over {DEMO_DAYS} days into {feeds} ...")
         generate(feeds, DEMO_CUSTOMERS, DEMO_DAYS, DEMO_SEED, None)
-    # The demo's calendar ends where its data does: list the day after the last day of data.
-    data_end = json.loads(truth_file.read_text(encoding="utf-8"))["generator"]["end_date"]
-    settings = Settings.from_env(as_of_date=data_end)
+    # The demo's calendar is its data's: daily partitions from the first day of data, and the
+    # list of the day after the last one.
+    generated = json.loads(truth_file.read_text(encoding="utf-8"))["generator"]
+    settings = Settings.from_env(
+        as_of_date=generated["end_date"], first_list_date=generated["start_date"]
+    )
     report = run_pipeline(settings)
     print(format_report(report))
     return 0 if report.ok else 1

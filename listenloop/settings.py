@@ -7,6 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# Daily partitions start here unless LISTENLOOP_FIRST_LIST_DATE says otherwise; list dates before
+# the first partition are never built by Dagster.
+DEFAULT_FIRST_LIST_DATE = "2026-01-01"
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 
 
@@ -19,7 +22,9 @@ class Settings:
     duckdb_temp_dir: str | None
     dagster_home: Path
     as_of_date: str | None  # the call-list day, YYYY-MM-DD; None means today
+    first_list_date: str  # the first daily partition (list and call dates), YYYY-MM-DD
     alert_webhook_url: str | None  # where failure alerts are posted; a secret, never logged
+    column_lineage: bool  # dbt assets carry column types and lineage (sqlglot; costs CPU)
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -34,7 +39,10 @@ class Settings:
             "duckdb_temp_dir": env.get("LISTENLOOP_DUCKDB_TEMP_DIR") or None,
             "dagster_home": Path(env.get("DAGSTER_HOME", str(PROJECT_ROOT / ".dagster_home"))),
             "as_of_date": env.get("LISTENLOOP_AS_OF_DATE") or None,
+            "first_list_date": env.get("LISTENLOOP_FIRST_LIST_DATE") or DEFAULT_FIRST_LIST_DATE,
             "alert_webhook_url": env.get("LISTENLOOP_ALERT_WEBHOOK_URL") or None,
+            "column_lineage": env.get("LISTENLOOP_COLUMN_LINEAGE", "1").strip().lower()
+            not in ("0", "false", "no", "off"),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         values["warehouse"] = Path(values["warehouse"]).resolve()  # type: ignore[arg-type]

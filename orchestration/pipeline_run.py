@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
@@ -13,6 +14,7 @@ from ingestion.contract import QUARANTINE_TABLE, RAW_DATASET
 from listenloop.settings import Settings
 from orchestration.defs import build_definitions
 from orchestration.defs.dbt_models import prepare_manifest
+from orchestration.defs.partitions import program_day
 from orchestration.instance import open_instance
 
 MART_SCHEMA = "marts"
@@ -64,6 +66,7 @@ def run_pipeline(settings: Settings) -> RunReport:
             instance=open_instance(settings),
             raise_on_error=False,
             run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+            tags=every_partition_up_to_as_of(settings),
         )
     report = RunReport(
         run_id=result.run_id,
@@ -92,6 +95,21 @@ def run_pipeline(settings: Settings) -> RunReport:
             report.mart_rows = table_row_counts(con, MART_SCHEMA)
             report.quarantined = quarantine_counts(con)
     return report
+
+
+def every_partition_up_to_as_of(settings: Settings) -> dict[str, str]:
+    """The run's tags for one run over every daily partition from the first list date to the
+    as-of date, as a single-run backfill of that range would be launched."""
+    as_of = settings.as_of_date or program_day(settings, datetime.now(UTC))
+    if as_of < settings.first_list_date:
+        raise ValueError(
+            f"the as-of date {as_of} is before the first list date {settings.first_list_date}: "
+            "set LISTENLOOP_FIRST_LIST_DATE to your program's first day"
+        )
+    return {
+        "dagster/asset_partition_range_start": settings.first_list_date,
+        "dagster/asset_partition_range_end": as_of,
+    }
 
 
 def table_row_counts(con: duckdb.DuckDBPyConnection, schema: str) -> dict[str, int]:

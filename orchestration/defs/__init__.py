@@ -11,15 +11,15 @@ from orchestration.defs.dbt_models import build_dbt_assets, dbt_resource
 from orchestration.defs.feeds import build_feed_assets
 from orchestration.defs.jobs import JOBS
 from orchestration.defs.notifications import build_failure_alert_sensor
+from orchestration.defs.ownership import ASSET_GROUPS
 from orchestration.defs.schedules import build_schedules
 from orchestration.defs.sensors import build_feeds_sensor
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:
-    feed_assets = build_feed_assets(settings)
-    dbt_assets = build_dbt_assets(settings)
+    dbt_steps = build_dbt_assets(settings)
     core = dg.Definitions(
-        assets=[feed_assets, dbt_assets],
+        assets=[build_feed_assets(settings), *dbt_steps],
         jobs=JOBS,
         schedules=build_schedules(settings),
         sensors=[build_feeds_sensor(settings), build_failure_alert_sensor(settings)],
@@ -27,5 +27,8 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             "dlt": DagsterDltResource(),
             "dbt": dbt_resource(),
         },
+        metadata={
+            f"asset group: {name}": description for name, description in ASSET_GROUPS.items()
+        },
     )
-    return dg.Definitions.merge(core, quality.build_quality_definitions(settings))
+    return dg.Definitions.merge(core, quality.build_quality_definitions(settings, dbt_steps))

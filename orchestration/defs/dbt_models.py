@@ -1,5 +1,7 @@
 """dbt models as Dagster assets; dbt tests become asset checks through `dbt build`."""
 
+import contextlib
+import json
 import sys
 from collections.abc import Iterator, Mapping
 from functools import cache
@@ -8,10 +10,28 @@ from typing import Any
 
 import dagster as dg
 import duckdb
-from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
+from dagster_dbt import (
+    DagsterDbtTranslator,
+    DbtCliInvocation,
+    DbtCliResource,
+    DbtProject,
+    dbt_assets,
+)
+from dbt.adapters.duckdb.connections import DuckDBConnectionManager
 
 from listenloop.settings import DBT_PROJECT_DIR, Settings
 from orchestration.defs.ownership import CX_TEAM, DATA_TEAM, WAREHOUSE_POOL
+from orchestration.defs.partitions import (
+    DAILY_SELECTION,
+    daily_partitions,
+    dbt_run_vars,
+    is_full_refresh,
+    partition_window,
+)
+
+# The model's meta key naming the date column its daily partitions follow.
+PARTITION_COLUMN_META = "partition_column"
+PARTITIONED_BY = "partitioned_by"
 
 # The venv's dbt, whether or not the venv is on PATH (cron, IDEs, `.venv/bin/pytest`).
 DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt"))
@@ -49,6 +69,13 @@ class ListenLoopDbtTranslator(DagsterDbtTranslator):
     def get_owners(self, dbt_resource_props: Mapping[str, Any]) -> list[str]:
         group = self.get_group_name(dbt_resource_props)
         return [CX_TEAM] if group in ("segments", "outcomes") else [DATA_TEAM]
+
+    def get_metadata(self, dbt_resource_props: Mapping[str, Any]) -> Mapping[str, Any]:
+        metadata = dict(super().get_metadata(dbt_resource_props))
+        column = dbt_resource_props.get("config", {}).get("meta", {}).get(PARTITION_COLUMN_META)
+        if column:
+            metadata[PARTITIONED_BY] = column
+        return metadata
 
 
 def dbt_resource() -> DbtCliResource:
@@ -111,16 +138,27 @@ def _preview(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> dg.Metad
 
 def _with_row_counts(context: dg.AssetExecutionContext, events: list, warehouse: Path) -> Iterator:
     """Adds each built relation's row count (and a marts preview); read after dbt exits, as
-    DuckDB allows one writer."""
+    DuckDB allows one writer. A partitioned model counts the rows of the run's window: its
+    partition's row count, or "rows in window" when the run covers several days."""
     if not warehouse.exists():
         yield from events
         return
+    window = partition_window(context.run.tags) if context.has_partition_key_range else None
     with duckdb.connect(str(warehouse), read_only=True) as con:
         for event in events:
             if isinstance(event, dg.Output):
-                schema, name = context.asset_key_for_output(event.output_name).path[-2:]
-                [(rows,)] = con.execute(f'select count(*) from "{schema}"."{name}"').fetchall()
-                metadata = {**event.metadata, "dagster/row_count": rows}
+                key = context.asset_key_for_output(event.output_name)
+                schema, name = key.path[-2:]
+                column = context.assets_def.specs_by_key[key].metadata.get(PARTITIONED_BY)
+                where, params, label = "", [], "dagster/row_count"
+                if window and column:
+                    where, params = f' where "{column}" between ? and ?', list(window)
+                    # Dagster copies a range's metadata to each of its partitions
+                    label = label if window[0] == window[1] else "rows in window"
+                [(rows,)] = con.execute(
+                    f'select count(*) from "{schema}"."{name}"{where}', params
+                ).fetchall()
+                metadata = {**event.metadata, label: rows}
                 if (schema, name) in _BREAKDOWNS:
                     label, sql = _BREAKDOWNS[(schema, name)]
                     metadata[label] = dg.MetadataValue.json(dict(con.execute(sql).fetchall()))
@@ -128,6 +166,27 @@ def _with_row_counts(context: dg.AssetExecutionContext, events: list, warehouse:
                     metadata["preview"] = _preview(con, schema, name)
                 event = event.with_metadata(metadata)
             yield event
+
+
+def _events_with_columns(invocation: DbtCliInvocation) -> list:
+    """dbt's events with each model's column types and column lineage.
+
+    On DuckDB, dagster-dbt first drains the events (so dbt has exited and released the
+    warehouse), then reads the columns through its in-process adapter, read-only, and sqlglot
+    derives the lineage from the compiled SQL.
+    """
+    try:
+        return list(invocation.stream().fetch_column_metadata(with_column_lineage=True))
+    finally:
+        _release_adapter_warehouse()
+
+
+def _release_adapter_warehouse() -> None:
+    """dbt-duckdb keeps its DuckDB handle open (keep_open defaults to true); left open, this
+    process would hold the warehouse read-only, and no other process could write it."""
+    with contextlib.suppress(Exception):  # no environment was opened
+        DuckDBConnectionManager.env().close()
+    DuckDBConnectionManager.close_all_connections()
 
 
 def _failure_summary(run_results: Mapping[str, Any]) -> str:
@@ -144,25 +203,67 @@ def _failure_summary(run_results: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def build_dbt_assets(settings: Settings) -> dg.AssetsDefinition:
+def build_dbt_assets(settings: Settings) -> list[dg.AssetsDefinition]:
+    """Three definitions over one dbt project, run as three steps in this order: the models the
+    daily-partitioned ones read, the daily-partitioned models (dbt tag `daily`), and the models
+    that read them. Spelling the split out keeps every dbt test in the step of its models."""
     project = dbt_project()
+    common: dict[str, Any] = {
+        "manifest": project.manifest_path,
+        "project": project,
+        "dagster_dbt_translator": ListenLoopDbtTranslator(),
+        "pool": WAREHOUSE_POOL,
+    }
+    downstream_of_daily = f"{DAILY_SELECTION}+"
+
+    @dbt_assets(name="listenloop_dbt_models", exclude=downstream_of_daily, **common)
+    def listenloop_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator:
+        yield from _dbt_build(context, dbt, settings, windowed=False)
 
     @dbt_assets(
-        manifest=project.manifest_path,
-        project=project,
-        dagster_dbt_translator=ListenLoopDbtTranslator(),
-        pool=WAREHOUSE_POOL,
+        name="listenloop_dbt_daily",
+        select=DAILY_SELECTION,
+        partitions_def=daily_partitions(settings),
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        **common,
     )
-    def listenloop_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator:
-        invocation = dbt.cli(["build"], context=context, raise_on_error=False)
-        yield from _with_row_counts(context, list(invocation.stream()), settings.warehouse)
-        if not invocation.is_successful():
-            results_file = invocation.target_path / "run_results.json"
-            if not results_file.exists():  # dbt stopped before running anything
-                raise invocation.get_error() or RuntimeError("dbt build failed")
-            raise dg.Failure(
-                description=_failure_summary(invocation.get_artifact("run_results.json")),
-                metadata={"dbt log": str(invocation.target_path / "dbt.log")},
-            )
+    def listenloop_dbt_daily(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator:
+        yield from _dbt_build(context, dbt, settings, windowed=True)
 
-    return listenloop_dbt_models
+    @dbt_assets(
+        name="listenloop_dbt_after_daily",
+        select=downstream_of_daily,
+        exclude=DAILY_SELECTION,
+        **common,
+    )
+    def listenloop_dbt_after_daily(
+        context: dg.AssetExecutionContext, dbt: DbtCliResource
+    ) -> Iterator:
+        yield from _dbt_build(context, dbt, settings, windowed=False)
+
+    return [listenloop_dbt_models, listenloop_dbt_daily, listenloop_dbt_after_daily]
+
+
+def _dbt_build(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: Settings, windowed: bool
+) -> Iterator:
+    """`dbt build` of this step's selection. A full refresh (run tag listenloop/full_refresh)
+    rebuilds the unpartitioned models from scratch and the daily ones over the run's window."""
+    run_vars = dbt_run_vars(context, windowed=windowed)
+    args = ["build"]
+    if run_vars:
+        args += ["--vars", json.dumps(run_vars)]
+    if not windowed and is_full_refresh(context.run.tags):
+        args.append("--full-refresh")
+    context.log.info("dbt %s", " ".join(args))
+    invocation = dbt.cli(args, context=context, raise_on_error=False)
+    events = _events_with_columns(invocation) if settings.column_lineage else invocation.stream()
+    yield from _with_row_counts(context, list(events), settings.warehouse)
+    if not invocation.is_successful():
+        results_file = invocation.target_path / "run_results.json"
+        if not results_file.exists():  # dbt stopped before running anything
+            raise invocation.get_error() or RuntimeError("dbt build failed")
+        raise dg.Failure(
+            description=_failure_summary(invocation.get_artifact("run_results.json")),
+            metadata={"dbt log": str(invocation.target_path / "dbt.log")},
+        )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dagster as dg
 
 from ingestion.contract import RAW_DATASET
+from orchestration.defs.partitions import CUTOFF_AT_RUN_START, LIST_CUTOFF_TAG
 
 
 def feed_keys(*feeds: str) -> dg.AssetSelection:
@@ -31,9 +32,11 @@ abandonment_path_job = dg.define_asset_job(
     | (_abandonment_feeds.downstream() & dg.AssetSelection.groups("staging", "segments")),
     description=(
         "Ingest checkouts, orders and calls, then rebuild the staging models and the segments "
-        "that depend on them. Today's list still sees only records from before the day began "
+        "that depend on them, re-deciding today's list as of the run's start: new members are "
+        "added and those who ordered, were reached or opted out leave today's call list "
         "(see docs/schedules-and-alerts.md). Outcome marts are left to the nightly build."
     ),
+    tags={LIST_CUTOFF_TAG: CUTOFF_AT_RUN_START},
 )
 
 # The feeds sensor narrows each run to the feeds that received files and what depends on them.

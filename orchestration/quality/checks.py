@@ -52,7 +52,12 @@ def build_raw_feed_checks(settings: Settings) -> dg.AssetChecksDefinition:
     return _suite_checks("raw_feed_expectations", specs, settings, read)
 
 
-def build_mart_checks(settings: Settings) -> dg.AssetChecksDefinition:
+def build_mart_checks(
+    settings: Settings, dbt_steps: Sequence[dg.AssetsDefinition]
+) -> list[dg.AssetChecksDefinition]:
+    """One check step per dbt step, named after it, holding the suites of the tables it
+    builds: one step checking tables of several dbt steps would have to run between them, and
+    Dagster would split the dbt steps to fit it in."""
     rates = mart_rate_columns()
     extra = {
         CALL_OUTCOMES: "The outbound connect rate of the newest day within 3 sd of its 28 days.",
@@ -76,7 +81,15 @@ def build_mart_checks(settings: Settings) -> dg.AssetChecksDefinition:
 
         return mart_suite(con, check.asset_key, rates.get(check.asset_key, ()), settings)
 
-    return _suite_checks("mart_expectations", specs, settings, read)
+    by_step = {
+        step.node_def.name: [spec for spec in specs if spec.asset_key in step.keys]
+        for step in dbt_steps
+    }
+    return [
+        _suite_checks(f"{name}_expectations", step_specs, settings, read)
+        for name, step_specs in by_step.items()
+        if step_specs
+    ]
 
 
 def _spec(

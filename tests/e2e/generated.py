@@ -21,6 +21,7 @@ def run_over_generated_feeds(
         dagster_home=root / "dagster_home",
         # the call list of the day after the data: today's would be empty, a blocking failure
         as_of_date=truth["generator"]["end_date"],
+        first_list_date=truth["generator"]["start_date"],
     )
     report = run_pipeline(settings)
     assert report.ok, report.failed_steps

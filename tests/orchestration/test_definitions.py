@@ -12,6 +12,7 @@ from ingestion.contract import FEEDS
 from listenloop.settings import PROJECT_ROOT, Settings
 from orchestration.defs import build_definitions
 from orchestration.defs.dbt_models import _preview
+from orchestration.defs.ownership import ASSET_GROUPS
 from orchestration.lineage_diagram import mermaid
 
 RAW_KEYS = {dg.AssetKey(["raw", feed.name]) for feed in FEEDS}
@@ -119,3 +120,14 @@ def test_mart_preview_is_the_first_five_rows(tmp_path: Path) -> None:
     lines = text.splitlines()
     assert len(lines) == 2 + 5  # header, rule, five rows
     assert "label" in lines[0] and "row 4" in lines[-1] and "row 5" not in text
+
+
+def test_every_group_is_described_in_the_definitions_and_the_readme(
+    defs: dg.Definitions,
+) -> None:
+    groups = {spec.group_name for spec in defs.resolve_all_asset_specs()}
+    assert groups == set(ASSET_GROUPS)
+    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    for group, description in ASSET_GROUPS.items():
+        assert defs.metadata[f"asset group: {group}"].value == description
+        assert f"| `{group}` | {description} |" in readme

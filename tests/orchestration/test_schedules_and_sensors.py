@@ -102,32 +102,69 @@ def test_intraday_ticks_every_two_hours_in_calling_hours_across_dst(
 
 
 @pytest.mark.parametrize(
-    ("schedule_name", "local_time", "job_name"),
+    ("schedule_name", "local_time", "job_name", "tags"),
     [
-        ("nightly_build", "2026-10-29T02:00", "build_everything"),
-        ("intraday_call_list", "2026-10-29T09:00", "refresh_call_list"),
-        ("intraday_call_list", "2026-10-29T19:00", "refresh_call_list"),
+        ("nightly_build", "2026-10-29T02:00", "build_everything", {}),
+        # 09:00 in New York is 13:00 UTC in summer time: the list's cutoff is the tick
+        (
+            "intraday_call_list",
+            "2026-10-29T09:00",
+            "refresh_call_list",
+            {"listenloop/list_cutoff_at": "2026-10-29 13:00:00"},
+        ),
+        (
+            "intraday_call_list",
+            "2026-10-29T19:00",
+            "refresh_call_list",
+            {"listenloop/list_cutoff_at": "2026-10-29 23:00:00"},
+        ),
     ],
 )
-def test_schedules_request_one_run_of_their_job(
+def test_schedules_request_one_run_of_todays_partition(
     defs: dg.Definitions,
     instance: dg.DagsterInstance,
     schedule_name: str,
     local_time: str,
     job_name: str,
+    tags: dict[str, str],
 ) -> None:
     schedule = defs.resolve_schedule_def(schedule_name)
     at = datetime.fromisoformat(local_time).replace(tzinfo=ZoneInfo(NEW_YORK))
-    context = dg.build_schedule_context(instance=instance, scheduled_execution_time=at)
+    context = dg.build_schedule_context(
+        instance=instance, scheduled_execution_time=at, repository_def=defs.get_repository_def()
+    )
 
     result = schedule.evaluate_tick(context)
 
     assert result.skip_message is None
     assert result.run_requests == [
-        dg.RunRequest(run_key=None, tags={"dagster/schedule_name": schedule_name})
+        dg.RunRequest(
+            run_key=None,
+            partition_key="2026-10-29",
+            tags={
+                **tags,
+                "dagster/schedule_name": schedule_name,
+                "dagster/partition": "2026-10-29",
+                "dagster/partition_set": f"{job_name}_partition_set",
+            },
+        )
     ]
     assert schedule.job_name == job_name
     assert schedule.execution_timezone == NEW_YORK
+
+
+def test_a_late_evening_tick_belongs_to_the_local_day(
+    defs: dg.Definitions, instance: dg.DagsterInstance
+) -> None:
+    # 19:00 in New York on 2 November is already 00:00 UTC on the 3rd
+    schedule = defs.resolve_schedule_def("intraday_call_list")
+    at = datetime(2026, 11, 2, 19, tzinfo=ZoneInfo(NEW_YORK))
+    context = dg.build_schedule_context(
+        instance=instance, scheduled_execution_time=at, repository_def=defs.get_repository_def()
+    )
+    [request] = schedule.evaluate_tick(context).run_requests or []
+    assert request.partition_key == "2026-11-02"
+    assert request.tags["listenloop/list_cutoff_at"] == "2026-11-03 00:00:00"
 
 
 def test_nightly_job_builds_every_asset(defs: dg.Definitions) -> None:
@@ -217,6 +254,17 @@ def _tick(
     return sensor.evaluate_tick(context)
 
 
+def _sensor_tags(request: dg.RunRequest) -> dict[str, str]:
+    """The tags of a sensor request that reaches the daily models: today's partition in the
+    program timezone."""
+    assert request.partition_key == datetime.now(ZoneInfo(NEW_YORK)).date().isoformat()
+    return {
+        "dagster/sensor_name": "new_feed_files",
+        "dagster/partition": request.partition_key,
+        "dagster/partition_set": "ingest_new_files_partition_set",
+    }
+
+
 def test_feeds_sensor_starts_one_run_per_new_file(
     defs: dg.Definitions, instance: dg.DagsterInstance, feeds_dir: Path
 ) -> None:
@@ -233,7 +281,7 @@ def test_feeds_sensor_starts_one_run_per_new_file(
     assert json.loads(first.cursor or "") == cursor
     [request] = first.run_requests or []
     assert request.run_key == run_key(cursor)
-    assert request.tags == {FEEDS_TAG: "refunds,surveys", "dagster/sensor_name": "new_feed_files"}
+    assert request.tags == {FEEDS_TAG: "refunds,surveys", **_sensor_tags(request)}
     assert set(request.asset_selection or []) == SURVEYS_DOWNSTREAM | REFUNDS_DOWNSTREAM
     assert len(request.asset_selection or []) == 20
 
@@ -248,6 +296,8 @@ def test_feeds_sensor_starts_one_run_per_new_file(
     third = _tick(defs, instance, cursor=second.cursor)
     [request] = third.run_requests or []
     assert request.run_key == run_key({"surveys": {"surveys/2026-10-25.csv": surveys_v2}})
+    # surveys reach no daily model, so the run has no partition
+    assert request.partition_key is None
     assert request.tags == {FEEDS_TAG: "surveys", "dagster/sensor_name": "new_feed_files"}
     assert set(request.asset_selection or []) == SURVEYS_DOWNSTREAM
     assert json.loads(third.cursor or "")["surveys"] == {"surveys/2026-10-25.csv": surveys_v2}

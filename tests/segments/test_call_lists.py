@@ -10,10 +10,8 @@ first purchase on D, C11 had 3 attempts, C12 had 2, C13 and C14 are one-time buy
 
 from __future__ import annotations
 
-import json
 import math
 import shutil
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -23,24 +21,10 @@ import pytest
 from listenloop.holdout import DEFAULT_HOLDOUT_SHARE, holdout_bucket, is_holdout
 from tests.dbt.raw_tables import build_raw_warehouse
 from tests.dbt.test_dbt_build import run_dbt
+from tests.segments.lists import FIXTURES, MAR9, MAR10, MAR11, MAR12, dbt_vars
 from tests.warehouse import query
 
-FIXTURES = Path(__file__).parent / "fixtures"
 SEGMENTS = ("cart_abandoner", "first_purchase", "one_time_buyer", "returner", "service_followup")
-MAR9, MAR10, MAR11, MAR12 = (date(2026, 3, day) for day in (9, 10, 11, 12))
-
-
-def dbt_vars(as_of: date, **extra: object) -> tuple[str, str]:
-    return "--vars", json.dumps({"as_of_date": as_of.isoformat(), **extra})
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    work_dir = tmp_path_factory.mktemp("segments_build")
-    warehouse = work_dir / "warehouse.duckdb"
-    build_raw_warehouse(warehouse, {p.stem: p for p in sorted(FIXTURES.glob("*.csv"))})
-    run_dbt(warehouse, work_dir, "build", *dbt_vars(MAR11))
-    yield warehouse
 
 
 def listed_on(warehouse: Path, day: date) -> set[tuple]:

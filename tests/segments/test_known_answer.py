@@ -38,7 +38,11 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, d
         patch.setenv("LISTENLOOP_TIMEZONE", "UTC")
         patch.setenv("DAGSTER_HOME", str(work / "dagster_home"))
         report = run_pipeline(
-            Settings.from_env(feeds_dir=str(feeds), warehouse=work / "warehouse.duckdb")
+            Settings.from_env(
+                feeds_dir=str(feeds),
+                warehouse=work / "warehouse.duckdb",
+                first_list_date=truth["generator"]["start_date"],
+            )
         )
     assert report.ok, report.failed_steps
     yield report.warehouse, truth

@@ -13,6 +13,19 @@
     {%- endif -%}
 {%- endmacro %}
 
+{#- The intraday cutoff of D, var('list_cutoff_at') as 'YYYY-MM-DD HH:MM:SS' naive UTC, or '' when
+    D is decided as of its start (see int_call_list__dates). -#}
+{% macro list_cutoff_at() -%}
+    {%- set cutoff = (var('list_cutoff_at') or '') | string | trim -%}
+    {%- if cutoff and not modules.re.fullmatch('\\d{4}-\\d{2}-\\d{2}[ T]\\d{2}:\\d{2}(:\\d{2}(\\.\\d+)?)?', cutoff) -%}
+        {{ exceptions.raise_compiler_error(
+            "var list_cutoff_at must be a naive UTC timestamp like '2026-11-23 10:00:00', got '"
+            ~ cutoff ~ "'"
+        ) }}
+    {%- endif -%}
+    {{ return(cutoff | replace('T', ' ')) }}
+{%- endmacro %}
+
 {#- A naive wall-clock time of the program timezone as naive UTC (the inverse of
     to_program_timestamp). -#}
 {% macro program_to_utc(local_timestamp) -%}

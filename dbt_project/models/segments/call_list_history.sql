@@ -1,11 +1,15 @@
 {#-
     Every eligible member (not suppressed) of every list date, with its arm and status: the
-    record the outcome marts measure against. Incremental and append-only by list date: a run
-    adds the list dates after the newest one already here, up to the as-of date (the first run
-    backfills from the first day of data), and never rewrites a day unless
-    `dbt build --full-refresh` is asked for.
+    record the outcome marts measure against. Incremental and append-only, partitioned by day
+    (tag `daily`): a run adds the list dates of its partition window (every date up to the as-of
+    date outside Dagster) that are not here yet, and never rewrites a day unless the window is
+    rebuilt (var rebuild_partitions, or `dbt build --full-refresh`).
+    An intraday refresh (var list_cutoff_at) adds D's members that became eligible since D was
+    written; rows already here stay, because agents may have called them and the outcome marts
+    must see every member that was offered. listed_at tells the two apart.
     Arm: holdout when holdout_bucket(customer_id, segment, trigger_id) < var('holdout_share').
-    Status: treatment members past var('daily_call_capacity') by priority are deferred.
+    Status: treatment members past var('daily_call_capacity') by priority are deferred; members
+    added during the day queue behind those already listed.
     Priority (0-300) = value points (cart, order or refund value / 5, at most 100; currencies
     are not converted) + lifetime-value points (net revenue to date / 10, 0-100) + recency points
     (100 * exp(-hours from the trigger to the start of calling hours / 72)).
@@ -14,7 +18,9 @@
     config(
         materialized='incremental',
         incremental_strategy='append',
-        on_schema_change='fail'
+        on_schema_change='fail',
+        tags=['daily'],
+        pre_hook="{{ listenloop.delete_partition_window('list_date') }}"
     )
 }}
 
@@ -22,12 +28,27 @@ with
 
 members as (
 
-    select * from {{ ref('int_call_list__members') }}
+    select * from {{ ref('int_call_list__members') }} as candidates
     where suppression_rule is null
-    {%- if is_incremental() %}
-        and list_date > (
-            select coalesce(max(list_date), cast('1900-01-01' as date)) from {{ this }}
+        and {{ listenloop.in_partition_window('list_date') }}
+    {%- if is_incremental() and not listenloop.rebuild_partitions() %}
+        and (
+            list_date not in (select list_date from {{ this }})
+            {%- if listenloop.list_cutoff_at() %}
+            -- intraday: D's members that are not on D's list yet
+            or (
+                list_date = {{ listenloop.as_of_date() }}
+                and not exists (
+                    select 1 from {{ this }} as listed
+                    where listed.list_date = candidates.list_date
+                        and listed.segment = candidates.segment
+                        and listed.trigger_id = candidates.trigger_id
+                )
+            )
+            {%- endif %}
         )
+    {%- endif %}
+    {%- if is_incremental() %}
         -- a one-time buyer is listed once, whatever later data says
         and not (
             segment = 'one_time_buyer'
@@ -239,12 +260,22 @@ armed as (
 ranked as (
 
     select
-        *,
+        armed.*,
         row_number() over (
-            partition by list_date, arm
-            order by priority desc, trigger_at, segment, trigger_id
-        ) as capacity_rank
+            partition by armed.list_date, armed.arm
+            order by armed.priority desc, armed.trigger_at, armed.segment, armed.trigger_id
+        ){% if is_incremental() %} + coalesce(already_listed.members, 0){% endif %} as capacity_rank
     from armed
+    {%- if is_incremental() %}
+    left join (
+        select list_date, arm, count(*) as members
+        from {{ this }}
+        where status = 'listed'
+        group by list_date, arm
+    ) as already_listed
+        on armed.list_date = already_listed.list_date
+        and armed.arm = already_listed.arm
+    {%- endif %}
 
 )
 
@@ -258,6 +289,7 @@ select
     trigger_at,
     call_window_start,
     call_window_end,
+    cutoff_at as listed_at,
     cast(priority as {{ listenloop.type_double() }}) as priority,
     cast(attempts_before + 1 as integer) as attempt_number,
     reason,

@@ -1,8 +1,10 @@
 {#-
-    Incremental by day: each run recomputes whole days (delete+insert on call_date) from
-    var('outcomes_lookback_days') days before the newest day already built. A day is always
-    rebuilt from all its calls, never patched, so the window absorbs late files and corrected
-    calls while a daily run reads only a few days of calls instead of the whole history.
+    Incremental by day and partitioned by call date (tag `daily`): each run recomputes whole days
+    (delete+insert on call_date). A Dagster run recomputes the days of its partition window; a
+    plain `dbt build` recomputes the days from var('outcomes_lookback_days') days before the newest
+    day already built. A day is always rebuilt from all its calls, never patched, so re-running a
+    day over the same calls changes nothing, and the window absorbs late files and corrected calls
+    while a daily run reads only a few days of calls instead of the whole history.
     Changes older than the window, or a new program_timezone, need `dbt build --full-refresh`.
 -#}
 {{
@@ -10,7 +12,8 @@
         materialized='incremental',
         incremental_strategy='delete+insert',
         unique_key='call_date',
-        on_schema_change='fail'
+        on_schema_change='fail',
+        tags=['daily']
     )
 }}
 
@@ -19,7 +22,11 @@ with
 calls as (
 
     select * from {{ ref('stg_telephony__calls') }}
-    where {{ listenloop.in_incremental_window('call_date') }}
+    where {% if listenloop.partition_window() -%}
+        {{ listenloop.in_partition_window('call_date') }}
+    {%- else -%}
+        {{ listenloop.in_incremental_window('call_date') }}
+    {%- endif %}
 
 ),
 
