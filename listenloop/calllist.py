@@ -33,6 +33,8 @@ EXPORT_COLUMNS = (
     "playbook",
 )
 HISTORY = "segments.call_list_history"
+CURRENT = "segments.call_list"
+LIST_DATES = "intermediate.int_call_list__dates"
 SUPPRESSED = "segments.call_list_suppressed"
 Format = Literal["csv", "jsonl"]
 
@@ -67,9 +69,12 @@ def export_call_list(
         _require_day(con, list_date)
         where = "list_date = ?" + (" and segment = ?" if segment else "")
         params: list[object] = [list_date, *([segment] if segment else [])]
+        # The as-of day's list is call_list, which an intraday refresh keeps current (it drops
+        # who ordered, was reached or opted out); an earlier day's is the history as written.
+        source = CURRENT if _is_current(con, list_date) else HISTORY
+        listed = "" if source == CURRENT else " and arm = 'treatment' and status = 'listed'"
         cursor = con.execute(
-            f"select {', '.join(EXPORT_COLUMNS)} from {HISTORY} "
-            f"where {where} and arm = 'treatment' and status = 'listed' "
+            f"select {', '.join(EXPORT_COLUMNS)} from {source} where {where}{listed} "
             "order by priority desc, trigger_at, segment, trigger_id",
             params,
         )
@@ -112,6 +117,12 @@ def format_summary(summary: CallListSummary) -> str:
     ]
     lines += [f"    {reason:<18} {count:>8,}" for reason, count in summary.suppressed.items()]
     return "\n".join(lines)
+
+
+def _is_current(con: duckdb.DuckDBPyConnection, list_date: date) -> bool:
+    """Whether list_date is the as-of date of the last build: the day call_list holds."""
+    (as_of,) = con.execute(f"select max(list_date) from {LIST_DATES}").fetchone()
+    return list_date == as_of
 
 
 def _require_day(con: duckdb.DuckDBPyConnection, list_date: date) -> None:

@@ -14,7 +14,7 @@ from ingestion.contract import QUARANTINE_TABLE, RAW_DATASET
 from listenloop.settings import Settings
 from orchestration.defs import build_definitions
 from orchestration.defs.dbt_models import prepare_manifest
-from orchestration.defs.partitions import program_day
+from orchestration.defs.partitions import program_day, range_tags
 from orchestration.instance import open_instance
 
 MART_SCHEMA = "marts"
@@ -106,10 +106,7 @@ def every_partition_up_to_as_of(settings: Settings) -> dict[str, str]:
             f"the as-of date {as_of} is before the first list date {settings.first_list_date}: "
             "set LISTENLOOP_FIRST_LIST_DATE to your program's first day"
         )
-    return {
-        "dagster/asset_partition_range_start": settings.first_list_date,
-        "dagster/asset_partition_range_end": as_of,
-    }
+    return range_tags(settings.first_list_date, as_of)
 
 
 def table_row_counts(con: duckdb.DuckDBPyConnection, schema: str) -> dict[str, int]:

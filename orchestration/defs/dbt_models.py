@@ -143,7 +143,7 @@ def _with_row_counts(context: dg.AssetExecutionContext, events: list, warehouse:
     if not warehouse.exists():
         yield from events
         return
-    window = partition_window(context.run.tags) if context.has_partition_key_range else None
+    window = partition_window(context.run.tags)
     with duckdb.connect(str(warehouse), read_only=True) as con:
         for event in events:
             if isinstance(event, dg.Output):

@@ -14,8 +14,9 @@ def feed_keys(*feeds: str) -> dg.AssetSelection:
 
 
 # The feeds that decide who is on today's call list during the day: a checkout adds a cart
-# abandoner, an order takes the customer off again, a call counts as an attempt or a contact.
-ABANDONMENT_FEEDS = ("checkouts", "orders", "calls")
+# abandoner, an order takes the customer off again, a call counts as an attempt or a contact,
+# and a customer record may withdraw phone consent.
+ABANDONMENT_FEEDS = ("checkouts", "orders", "calls", "customers")
 
 _abandonment_feeds = feed_keys(*ABANDONMENT_FEEDS)
 
@@ -31,9 +32,10 @@ abandonment_path_job = dg.define_asset_job(
     selection=_abandonment_feeds
     | (_abandonment_feeds.downstream() & dg.AssetSelection.groups("staging", "segments")),
     description=(
-        "Ingest checkouts, orders and calls, then rebuild the staging models and the segments "
-        "that depend on them, re-deciding today's list as of the run's start: new members are "
-        "added and those who ordered, were reached or opted out leave today's call list "
+        "Ingest checkouts, orders, calls and customers, then rebuild the staging models and the "
+        "segments that depend on them, re-deciding today's list as of the schedule's tick (or "
+        "the run's creation, when launched by hand): new members are added and those who "
+        "ordered, were reached or opted out leave today's call list "
         "(see docs/schedules-and-alerts.md). Outcome marts are left to the nightly build."
     ),
     tags={LIST_CUTOFF_TAG: CUTOFF_AT_RUN_START},

@@ -46,6 +46,11 @@ def utc_naive(moment: datetime) -> str:
     return moment.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="seconds")
 
 
+def range_tags(first: str, last: str) -> dict[str, str]:
+    """The tags of one run over the partitions first..last, as a single-run backfill sets them."""
+    return {_RANGE_START_TAG: first, _RANGE_END_TAG: last}
+
+
 def partition_window(tags: Mapping[str, str]) -> tuple[str, str] | None:
     """The run's first and last partition key, or None for an unpartitioned run."""
     if _PARTITION_TAG in tags:
@@ -71,7 +76,9 @@ def dbt_run_vars(context: dg.AssetExecutionContext, windowed: bool) -> dict[str,
         run_vars["rebuild_partitions"] = is_full_refresh(tags)
     cutoff = tags.get(LIST_CUTOFF_TAG, "").strip()
     if cutoff == CUTOFF_AT_RUN_START:
-        record = context.instance.get_run_record_by_id(context.run.run_id)
+        # a retry is a new run: it keeps the cutoff of the run it retries
+        root = tags.get("dagster/root_run_id", context.run.run_id)
+        record = context.instance.get_run_record_by_id(root)
         created = record.create_timestamp if record else datetime.now(UTC)
         cutoff = utc_naive(created if created.tzinfo else created.replace(tzinfo=UTC))
     if cutoff:

@@ -19,7 +19,7 @@ from dlt.common.storages.fsspec_filesystem import FileItem, fsspec_filesystem, g
 from ingestion.contract import FEEDS, FILE_SUFFIXES
 from listenloop.settings import Settings
 from orchestration.defs.jobs import feed_keys, feeds_job
-from orchestration.defs.partitions import program_day
+from orchestration.defs.partitions import CUTOFF_AT_RUN_START, LIST_CUTOFF_TAG, program_day
 
 # A file modified more recently than this may still be being written: it waits for a later tick,
 # so that a slow upload starts one run once complete, not one per size it had along the way.
@@ -95,13 +95,18 @@ def build_feeds_sensor(settings: Settings) -> dg.SensorDefinition:
             "new or changed files: %s",
             ", ".join(f"{feed} ({len(changes[feed])})" for feed in feeds),
         )
-        # Today's partition of the daily models, when the new files reach one of them.
+        # When the files reach the daily models: today's partition, and today's list re-decided
+        # as of the run, as the intraday refresh does, so a file never brings back a customer an
+        # earlier refresh took off.
         partitioned = any(asset_graph.get(key).partitions_def for key in assets)
+        tags = {FEEDS_TAG: ",".join(feeds)}
+        if partitioned:
+            tags[LIST_CUTOFF_TAG] = CUTOFF_AT_RUN_START
         request = dg.RunRequest(
             run_key=run_key(changes),
             asset_selection=sorted(assets),
             partition_key=program_day(settings, datetime.now(UTC)) if partitioned else None,
-            tags={FEEDS_TAG: ",".join(feeds)},
+            tags=tags,
         )
         return dg.SensorResult(run_requests=[request], cursor=cursor)
 

@@ -40,13 +40,14 @@ def test_the_intraday_cutoff_tag_redecides_todays_list(
     with duckdb.connect(str(settings.warehouse)) as con:
         con.execute(ARRIVALS)
 
-    # At 10:00, C01 has ordered (08:30) and C20's late cart is in; C08 orders only at 11:00.
-    build(settings, instance, {**today, LIST_CUTOFF_TAG: "2026-03-11 10:00:00"})
+    # At 08:45, C01 has ordered (08:30) and C20's late cart is in; C08 orders only at 11:00.
+    build(settings, instance, {**today, LIST_CUTOFF_TAG: "2026-03-11 08:45:00"})
     assert call_list(settings.warehouse) == [("C08", "K08"), ("C09", "O09"), ("C20", "K20")]
 
-    # A run created today sees all of the 11th: C08's order takes C08 off as well.
+    # A run created today sees all of the 11th: C08 ordered, and K08's and O09's windows closed
+    # (09:00 and 15:00); K20's stays open until the 12th.
     build(settings, instance, {**today, LIST_CUTOFF_TAG: CUTOFF_AT_RUN_START})
-    assert call_list(settings.warehouse) == [("C09", "O09"), ("C20", "K20")]
+    assert call_list(settings.warehouse) == [("C20", "K20")]
 
 
 def test_dbt_assets_carry_column_types_and_lineage(

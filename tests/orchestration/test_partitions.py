@@ -66,6 +66,15 @@ def test_a_backfill_of_three_days_is_one_run_of_three_partitions(
     build(settings, instance, {**THREE_DAYS, FULL_REFRESH_TAG: "true"})
     assert {t: table_checksum(settings.warehouse, t) for t in checksums} == checksums
 
+    # One of those days again: its own rows, not the table's 17.
+    again = build(settings, instance, {"dagster/partition": MAR10.isoformat()})
+    [one_day] = [
+        m
+        for m in again.asset_materializations_for_node("listenloop_dbt_daily")
+        if m.asset_key == HISTORY
+    ]
+    assert one_day.metadata["dagster/row_count"].value == 8
+
 
 def test_a_run_covers_every_partition_up_to_the_as_of_date() -> None:
     settings = Settings.from_env(first_list_date="2026-03-01", as_of_date="2026-03-11")

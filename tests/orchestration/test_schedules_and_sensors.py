@@ -27,6 +27,7 @@ from orchestration.defs.notifications import (
     build_failure_alert_sensor,
     run_failure_message,
 )
+from orchestration.defs.schedules import build_schedules
 from orchestration.defs.sensors import FEEDS_TAG, run_key
 
 NEW_YORK = "America/New_York"
@@ -104,7 +105,6 @@ def test_intraday_ticks_every_two_hours_in_calling_hours_across_dst(
 @pytest.mark.parametrize(
     ("schedule_name", "local_time", "job_name", "tags"),
     [
-        ("nightly_build", "2026-10-29T02:00", "build_everything", {}),
         # 09:00 in New York is 13:00 UTC in summer time: the list's cutoff is the tick
         (
             "intraday_call_list",
@@ -153,6 +153,50 @@ def test_schedules_request_one_run_of_todays_partition(
     assert schedule.execution_timezone == NEW_YORK
 
 
+def test_nightly_build_runs_the_last_seven_days_in_one_run(
+    defs: dg.Definitions, instance: dg.DagsterInstance
+) -> None:
+    schedule = defs.resolve_schedule_def("nightly_build")
+    at = datetime(2026, 10, 29, 2, tzinfo=ZoneInfo(NEW_YORK))
+    context = dg.build_schedule_context(instance=instance, scheduled_execution_time=at)
+    assert schedule.evaluate_tick(context).run_requests == [
+        dg.RunRequest(
+            run_key=None,
+            tags={
+                "dagster/asset_partition_range_start": "2026-10-23",
+                "dagster/asset_partition_range_end": "2026-10-29",
+                "dagster/schedule_name": "nightly_build",
+            },
+        )
+    ]
+    assert schedule.job_name == "build_everything"
+    assert schedule.execution_timezone == NEW_YORK
+
+
+@pytest.mark.parametrize(
+    ("first_list_date", "expected"),
+    [("2026-10-27", ("2026-10-27", "2026-10-29")), ("2026-10-30", None)],
+)
+def test_nightly_build_starts_no_earlier_than_the_first_list_date(
+    instance: dg.DagsterInstance, first_list_date: str, expected: tuple[str, str] | None
+) -> None:
+    settings = Settings.from_env(timezone=NEW_YORK, first_list_date=first_list_date)
+    [nightly, _] = build_schedules(settings)
+    at = datetime(2026, 10, 29, 2, tzinfo=ZoneInfo(NEW_YORK))
+    result = nightly.evaluate_tick(
+        dg.build_schedule_context(instance=instance, scheduled_execution_time=at)
+    )
+    if expected is None:
+        assert result.run_requests == []
+        assert result.skip_message == "2026-10-29 is before the first list date 2026-10-30"
+    else:
+        [request] = result.run_requests or []
+        assert (
+            request.tags["dagster/asset_partition_range_start"],
+            request.tags["dagster/asset_partition_range_end"],
+        ) == expected
+
+
 def test_a_late_evening_tick_belongs_to_the_local_day(
     defs: dg.Definitions, instance: dg.DagsterInstance
 ) -> None:
@@ -181,7 +225,10 @@ def test_intraday_job_is_the_abandonment_path_without_the_outcome_marts(
     assert set(job.asset_layer.executable_asset_keys) == keys(
         "raw/calls",
         "raw/checkouts",
+        "raw/customers",
         "raw/orders",
+        "staging/stg_store__customer_versions",
+        "staging/stg_store__customers",
         "staging/stg_store__checkouts",
         "staging/stg_store__orders",
         "staging/stg_telephony__calls",
@@ -191,6 +238,7 @@ def test_intraday_job_is_the_abandonment_path_without_the_outcome_marts(
         "intermediate/int_checkouts__abandoned",
         "intermediate/int_checkouts__versions",
         "intermediate/int_customers__360",
+        "intermediate/int_customers__versions",
         "intermediate/int_orders__versions",
         "intermediate/int_call_list__dates",
         "intermediate/int_call_list__members",
@@ -262,6 +310,7 @@ def _sensor_tags(request: dg.RunRequest) -> dict[str, str]:
         "dagster/sensor_name": "new_feed_files",
         "dagster/partition": request.partition_key,
         "dagster/partition_set": "ingest_new_files_partition_set",
+        "listenloop/list_cutoff_at": "run_start",
     }
 
 

@@ -2,9 +2,10 @@
 test_call_lists (D = 2026-03-11 lists C01/K01, C08/K08 and C09/O09; calling hours 09:00-20:00 UTC).
 
 During D, three records arrive:
-- C01 orders at 08:30 (after D began, before the 10:00 refresh): converted, so off the list;
+- C01 orders at 08:30 (after D began, before the 08:45 refresh): converted, so off the list;
 - a late file brings K20, C20's cart abandoned on the 10th at 10:00: its window opens during D;
-- C08 orders at 11:00, after the refresh: still on the list as of 10:00.
+- C08 orders at 11:00, after the refresh. K08's window closes at 09:00, so a 10:00 refresh takes
+  C08 off for that reason alone.
 """
 
 from __future__ import annotations
@@ -17,11 +18,12 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from listenloop.calllist import export_call_list
 from tests.dbt.test_dbt_build import run_dbt
 from tests.segments.lists import MAR9, MAR10, MAR11, dbt_vars
 from tests.warehouse import query
 
-REFRESH_AT = "2026-03-11 10:00:00"
+REFRESH_AT = "2026-03-11 08:45:00"
 START_OF_D = datetime(2026, 3, 11)
 LISTS = ("--select", "+call_list", "+call_list_suppressed", "+mart_call_outcomes_daily")
 
@@ -89,7 +91,7 @@ def test_an_intraday_refresh_adds_new_members_and_drops_converted_ones(
     run_dbt(arrived, tmp_path, "build", *LISTS, *refresh)
 
     assert call_list(arrived) == [("C08", "K08"), ("C09", "O09"), ("C20", "K20")]
-    refreshed = datetime(2026, 3, 11, 10)
+    refreshed = datetime(2026, 3, 11, 8, 45)
     assert history_on(arrived, MAR11) == [
         ("K01", START_OF_D, "treatment", "listed"),  # kept: agents may have called C01
         ("K08", START_OF_D, "treatment", "listed"),
@@ -102,10 +104,20 @@ def test_an_intraday_refresh_adds_new_members_and_drops_converted_ones(
         "where list_date = ? and trigger_id in ('K01', 'K08', 'K20')",
         [MAR11],
     ) == [("K01", "converted")]
+    # what agents get: the export reads the refreshed list, not the history as written
+    summary = export_call_list(arrived, MAR11, tmp_path / "list.jsonl", fmt="jsonl")
+    exported = [json.loads(line) for line in summary.out.read_text().splitlines()]
+    assert sorted(row["customer_id"] for row in exported) == ["C08", "C09", "C20"]
 
     # the same refresh again adds nothing
     history = table_checksum(arrived, "segments.call_list_history")
     run_dbt(arrived, tmp_path, "build", *LISTS, *refresh)
+    assert table_checksum(arrived, "segments.call_list_history") == history
+
+    # at 10:00 K08's window (09:00 on the 9th + 24 h) has closed: C08 leaves the list, though
+    # C08's order comes only at 11:00; the history still adds nothing
+    run_dbt(arrived, tmp_path, "build", *LISTS, *dbt_vars(MAR11, list_cutoff_at="2026-03-11 10:00"))
+    assert call_list(arrived) == [("C09", "O09"), ("C20", "K20")]
     assert table_checksum(arrived, "segments.call_list_history") == history
 
 
