@@ -10,16 +10,14 @@ import pytest
 
 from listenloop.settings import Settings
 from orchestration.defs.dbt_models import build_dbt_assets, dbt_resource, prepare_manifest
-from tests.dbt.raw_tables import build_raw_warehouse
-from tests.segments.lists import FIXTURES, MAR11
+from tests.segments.lists import MAR11, raw_fixture_warehouse
 
 HISTORY = dg.AssetKey(["segments", "call_list_history"])
 
 
 @pytest.fixture(name="settings")
 def fixture_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    warehouse = tmp_path / "warehouse.duckdb"
-    build_raw_warehouse(warehouse, {p.stem: p for p in sorted(FIXTURES.glob("*.csv"))})
+    warehouse = raw_fixture_warehouse(tmp_path / "warehouse.duckdb")
     # dbt reads these from the environment; monkeypatch puts them back afterwards
     for name, value in {
         "LISTENLOOP_WAREHOUSE": str(warehouse),

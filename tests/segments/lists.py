@@ -17,9 +17,14 @@ def dbt_vars(as_of: date, **extra: object) -> tuple[str, str]:
     return "--vars", json.dumps({"as_of_date": as_of.isoformat(), **extra})
 
 
+def raw_fixture_warehouse(warehouse: Path) -> Path:
+    """A new warehouse at `warehouse` holding the fixture's raw tables, nothing built yet."""
+    build_raw_warehouse(warehouse, {p.stem: p for p in sorted(FIXTURES.glob("*.csv"))})
+    return warehouse
+
+
 def build_fixture_lists(work_dir: Path) -> Path:
     """The fixture's raw tables in a new warehouse under work_dir, built for as-of 2026-03-11."""
-    warehouse = work_dir / "warehouse.duckdb"
-    build_raw_warehouse(warehouse, {p.stem: p for p in sorted(FIXTURES.glob("*.csv"))})
+    warehouse = raw_fixture_warehouse(work_dir / "warehouse.duckdb")
     run_dbt(warehouse, work_dir, "build", *dbt_vars(MAR11))
     return warehouse

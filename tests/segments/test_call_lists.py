@@ -19,9 +19,8 @@ import duckdb
 import pytest
 
 from listenloop.holdout import DEFAULT_HOLDOUT_SHARE, holdout_bucket, is_holdout
-from tests.dbt.raw_tables import build_raw_warehouse
 from tests.dbt.test_dbt_build import run_dbt
-from tests.segments.lists import FIXTURES, MAR9, MAR10, MAR11, MAR12, dbt_vars
+from tests.segments.lists import MAR9, MAR10, MAR11, MAR12, dbt_vars, raw_fixture_warehouse
 from tests.warehouse import query
 
 SEGMENTS = ("cart_abandoner", "first_purchase", "one_time_buyer", "returner", "service_followup")
@@ -285,8 +284,7 @@ def test_calling_hours_follow_the_program_timezone(tmp_path: Path) -> None:
     # 24 h window (K01 opens 10 Mar 09:01 UTC, K02 09:00, K03 9 Mar 09:01, K04 09:00) ends before
     # 13:00 UTC the next day, so it overlaps one New York calling day, where in UTC K01 and K03
     # overlapped two (test_windows_at_the_boundaries).
-    warehouse = tmp_path / "warehouse.duckdb"
-    build_raw_warehouse(warehouse, {p.stem: p for p in sorted(FIXTURES.glob("*.csv"))})
+    warehouse = raw_fixture_warehouse(tmp_path / "warehouse.duckdb")
     run_dbt(
         warehouse,
         tmp_path,
