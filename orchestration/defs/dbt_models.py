@@ -150,15 +150,16 @@ def _with_row_counts(context: dg.AssetExecutionContext, events: list, warehouse:
                 key = context.asset_key_for_output(event.output_name)
                 schema, name = key.path[-2:]
                 column = context.assets_def.specs_by_key[key].metadata.get(PARTITIONED_BY)
-                where, params, label = "", [], "dagster/row_count"
+                where, params, count_label = "", [], "dagster/row_count"
                 if window and column:
                     where, params = f' where "{column}" between ? and ?', list(window)
                     # Dagster copies a range's metadata to each of its partitions
-                    label = label if window[0] == window[1] else "rows in window"
+                    if window[0] != window[1]:
+                        count_label = "rows in window"
                 [(rows,)] = con.execute(
                     f'select count(*) from "{schema}"."{name}"{where}', params
                 ).fetchall()
-                metadata = {**event.metadata, label: rows}
+                metadata = {**event.metadata, count_label: rows}
                 if (schema, name) in _BREAKDOWNS:
                     label, sql = _BREAKDOWNS[(schema, name)]
                     metadata[label] = dg.MetadataValue.json(dict(con.execute(sql).fetchall()))
