@@ -16,17 +16,18 @@ PIPELINE_NAME = "listenloop_feeds"
 LOCK_TIMEOUT_SECONDS = 120.0
 
 
-def make_pipeline(warehouse: Path) -> dlt.Pipeline:
+def make_pipeline(warehouse: Path, pipeline_name: str = PIPELINE_NAME) -> dlt.Pipeline:
     """A pipeline loading into the DuckDB file `warehouse`, dataset `raw`.
 
-    Its working state sits beside the warehouse, so two warehouses never share file fingerprints.
-    The feed resources themselves pin the parquet loader file format.
+    Each source has its own pipeline (`pipeline_name`), so each keeps its own state: file
+    fingerprints, API cursors. Its working state sits beside the warehouse, so two warehouses
+    never share it. The contract resources themselves pin the parquet loader file format.
     """
     warehouse = Path(warehouse).resolve()
     pipelines_dir = warehouse.parent / ".dlt_pipelines"
-    with _working_folder_lock(pipelines_dir):
+    with _working_folder_lock(pipelines_dir, pipeline_name):
         return dlt.pipeline(
-            pipeline_name=PIPELINE_NAME,
+            pipeline_name=pipeline_name,
             destination=dlt.destinations.duckdb(str(warehouse)),
             dataset_name=RAW_DATASET,
             pipelines_dir=str(pipelines_dir),
@@ -40,11 +41,11 @@ class _LockedPipeline(dlt.Pipeline):
 
     def drop(self, pipeline_name: str | None = None) -> dlt.Pipeline:
         # dagster-dlt drops the pipeline before every run (DagsterDltResource._run).
-        with _working_folder_lock(Path(self.pipelines_dir)):
+        with _working_folder_lock(Path(self.pipelines_dir), pipeline_name or self.pipeline_name):
             return super().drop(pipeline_name)
 
 
-def _working_folder_lock(pipelines_dir: Path) -> FileLock:
+def _working_folder_lock(pipelines_dir: Path, pipeline_name: str) -> FileLock:
     """An inter-process lock for creating, attaching to or dropping the pipeline's working folder.
 
     Every process that loads the definitions (webserver, daemon, each run worker) builds the
@@ -55,7 +56,7 @@ def _working_folder_lock(pipelines_dir: Path) -> FileLock:
     under that run's load. The lock file sits beside the working folder, which the wipe deletes.
     """
     pipelines_dir.mkdir(parents=True, exist_ok=True)
-    return FileLock(pipelines_dir / f"{PIPELINE_NAME}.lock", timeout=LOCK_TIMEOUT_SECONDS)
+    return FileLock(pipelines_dir / f"{pipeline_name}.lock", timeout=LOCK_TIMEOUT_SECONDS)
 
 
 def feed_counts(
@@ -68,27 +69,36 @@ def feed_counts(
     """
     if not _has_table(con, FILE_LOG_TABLE):
         return _counts_of([], [])
-    scope = "load_id = ?" if load_id else "load_id = max(load_id) OVER (PARTITION BY source_file)"
+    scope = (
+        "AND load_id = ?"
+        if load_id
+        else "QUALIFY load_id = max(load_id) OVER (PARTITION BY source_file)"
+    )
     params = [feed, load_id] if load_id else [feed]
     files = con.execute(
         f"""
         SELECT rows_read, rows_loaded, rows_quarantined, extra_columns, file_error
         FROM {RAW_DATASET}.{FILE_LOG_TABLE}
-        WHERE feed = ?
-        QUALIFY {scope}""",
+        WHERE feed = ? {scope}""",
         params,
     ).fetchall()
     by_field = []
     if _has_table(con, QUARANTINE_TABLE):
+        in_load = (
+            f"AND source_file IN (SELECT source_file FROM {RAW_DATASET}.{FILE_LOG_TABLE}"
+            " WHERE load_id = ?)"
+            if load_id
+            else ""
+        )
         by_field = con.execute(
             f"""
             SELECT CASE WHEN source_row = 0 THEN '(unreadable file)'
                         ELSE coalesce(field, '(unparsable record)') END,
                    count(*)
             FROM {RAW_DATASET}.{QUARANTINE_TABLE}
-            WHERE feed = ?
+            WHERE feed = ? {in_load}
             GROUP BY ALL ORDER BY 2 DESC, 1""",
-            [feed],
+            params,
         ).fetchall()
     return _counts_of(files, by_field)
 

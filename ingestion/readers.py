@@ -65,6 +65,29 @@ def read_feed_file(feed: Feed, data: bytes, suffix: str) -> ReadResult:
     return _conform(feed, result)
 
 
+def read_records(feed: Feed, records: list[dict[str, Any]]) -> ReadResult:
+    """An API page, already mapped to contract field names, as one delivery's text columns.
+
+    Values are rendered as text the way a JSONL line's would be, so an API row and the same row
+    in a file are validated, and land, identically. Fields outside the contract become extra
+    columns (reported, kept in raw), exactly as a file's extra columns do.
+    """
+    names: dict[str, None] = dict.fromkeys(feed.column_names)
+    for record in records:
+        names.update(dict.fromkeys(record))
+    schema = pa.schema([(n, pa.string()) for n in names])
+    table = pa.Table.from_pylist(
+        [{k: _json_value_as_text(v) for k, v in record.items()} for record in records],
+        schema=schema,
+    )
+    return _conform(feed, ReadResult(_with_source_rows(table, set())))
+
+
+def read_arrow(feed: Feed, table: pa.Table) -> ReadResult:
+    """A database batch, already mapped to contract field names, as one delivery's text columns."""
+    return _conform(feed, ReadResult(_with_source_rows(_as_text_columns(table), set())))
+
+
 def _read_csv(data: bytes) -> ReadResult:
     # The header is parsed separately so every column can be declared text up front: letting
     # pyarrow infer types would turn '007' into 7 before the contract ever sees it.

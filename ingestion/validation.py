@@ -63,6 +63,20 @@ class CheckedBatch:
     quarantined: dict[str, int]  # source file -> rows that failed it
 
 
+def raw_schema(feed: Feed) -> pa.Schema:
+    """The Arrow schema of `raw.<feed>`: the contract's columns typed, then the lineage columns."""
+    return pa.schema(
+        [
+            *(
+                pa.field(c.name, ARROW_TYPES[c.kind], nullable=c.name not in feed.merge_key)
+                for c in feed.columns
+            ),
+            pa.field(SOURCE_FILE_COLUMN, pa.string(), nullable=False),
+            pa.field(SOURCE_ROW_COLUMN, pa.int64(), nullable=False),
+        ]
+    )
+
+
 def quote_identifier(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
@@ -83,13 +97,7 @@ class FeedValidator:
         self.con = con
         self._cleaned = [f"__v{i}" for i in range(len(feed.columns))]
         self._parsed = [f"__p{i}" for i in range(len(feed.columns))]
-        self._output_schema = pa.schema(
-            [
-                *(self._output_field(c) for c in feed.columns),
-                pa.field(SOURCE_FILE_COLUMN, pa.string(), nullable=False),
-                pa.field(SOURCE_ROW_COLUMN, pa.int64(), nullable=False),
-            ]
-        )
+        self._output_schema = raw_schema(feed)
 
     def check(self, batch: pa.Table) -> CheckedBatch:
         """Split `batch` (text columns, _source_file, _source_row) into valid and refused rows."""
@@ -121,10 +129,6 @@ class FeedValidator:
             loaded={file: ok for file, ok, _ in counts},
             quarantined={file: bad for file, _, bad in counts},
         )
-
-    def _output_field(self, column: Column) -> pa.Field:
-        nullable = column.name not in self.feed.merge_key
-        return pa.field(column.name, ARROW_TYPES[column.kind], nullable=nullable)
 
     def _checked_sql(self) -> str:
         columns = self.feed.columns

@@ -63,6 +63,31 @@ def _calllist(args: argparse.Namespace) -> int:
     return 0
 
 
+def _publish(args: argparse.Namespace) -> int:
+    import duckdb
+
+    from listenloop.serving import pii_policy, publish
+    from listenloop.serving_postgres import PostgresPublishError, publish_to_postgres
+
+    settings = Settings.from_env(warehouse=args.warehouse, serving_dir=args.serving_dir)
+    postgres_url = args.postgres or settings.serving_postgres_url
+    try:
+        policy = pii_policy(settings.serving_emails, settings.serving_phones)
+        report = publish(settings.warehouse, settings.serving_dir, policy)
+        print(
+            f"Published {len(report.rows)} tables to {report.serving_file} and {report.parquet_dir}"
+        )
+        for table, columns in sorted(report.withheld.items()):
+            print(f"  withheld from {table} (PII policy): {', '.join(columns)}")
+        if postgres_url:
+            copied = publish_to_postgres(report.serving_file, postgres_url, args.schema)
+            print(f"Copied {len(copied.rows)} tables into PostgreSQL schema {copied.schema}")
+    except (ValueError, duckdb.Error, PostgresPublishError) as exc:
+        print(f"listenloop publish: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def _demo(args: argparse.Namespace) -> int:
     from listenloop.generator import generate
     from orchestration.pipeline_run import format_report, run_pipeline
@@ -129,6 +154,23 @@ def build_parser() -> argparse.ArgumentParser:
     calllist.add_argument("--out", required=True, type=Path, help="file to write")
     calllist.add_argument("--warehouse", default=None, help="DuckDB file [LISTENLOOP_WAREHOUSE]")
     calllist.set_defaults(func=_calllist)
+
+    pub = sub.add_parser(
+        "publish", help="publish the marts and the call list to the serving copy BI tools read"
+    )
+    pub.add_argument("--warehouse", default=None, help="DuckDB file [LISTENLOOP_WAREHOUSE]")
+    pub.add_argument(
+        "--serving-dir", default=None, help="where serving.duckdb goes [LISTENLOOP_SERVING_DIR]"
+    )
+    pub.add_argument(
+        "--postgres",
+        default=None,
+        metavar="URL",
+        help="also copy into PostgreSQL, in one transaction [LISTENLOOP_SERVING_POSTGRES_URL]; "
+        "prefer the variable: a URL on the command line shows in the process list",
+    )
+    pub.add_argument("--schema", default="listenloop", help="the PostgreSQL schema")
+    pub.set_defaults(func=_publish)
 
     demo = sub.add_parser("demo", help="generate the default demo feeds and run everything")
     demo.set_defaults(func=_demo)

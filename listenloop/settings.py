@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from ingestion.sources import assign_sources
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # Daily partitions start here unless LISTENLOOP_FIRST_LIST_DATE says otherwise; list dates before
 # the first partition are never built by Dagster.
@@ -25,6 +27,11 @@ class Settings:
     first_list_date: str  # the first daily partition (list and call dates), YYYY-MM-DD
     alert_webhook_url: str | None  # where failure alerts are posted; a secret, never logged
     column_lineage: bool  # dbt assets carry column types and lineage (sqlglot; costs CPU)
+    sources: dict[str, str]  # feed -> the source that delivers it ("files" unless configured)
+    serving_dir: Path  # serving.duckdb and serving/*.parquet, what BI tools read
+    serving_emails: bool  # serve email columns (default no)
+    serving_phones: str  # none | call_list (default) | all
+    serving_postgres_url: str | None  # also publish into PostgreSQL; a secret, never logged
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -41,11 +48,19 @@ class Settings:
             "as_of_date": env.get("LISTENLOOP_AS_OF_DATE") or None,
             "first_list_date": env.get("LISTENLOOP_FIRST_LIST_DATE") or DEFAULT_FIRST_LIST_DATE,
             "alert_webhook_url": env.get("LISTENLOOP_ALERT_WEBHOOK_URL") or None,
-            "column_lineage": env.get("LISTENLOOP_COLUMN_LINEAGE", "1").strip().lower()
-            not in ("0", "false", "no", "off"),
+            "column_lineage": _flag(env.get("LISTENLOOP_COLUMN_LINEAGE"), default=True),
+            "sources": assign_sources(env.get("LISTENLOOP_SOURCES")),
+            "serving_dir": env.get("LISTENLOOP_SERVING_DIR") or None,
+            "serving_emails": _flag(env.get("LISTENLOOP_SERVING_EMAILS"), default=False),
+            "serving_phones": env.get("LISTENLOOP_SERVING_PHONES") or "call_list",
+            "serving_postgres_url": env.get("LISTENLOOP_SERVING_POSTGRES_URL") or None,
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         values["warehouse"] = Path(values["warehouse"]).resolve()  # type: ignore[arg-type]
+        # Beside the warehouse unless set: the serving copy lives where the warehouse lives.
+        values["serving_dir"] = Path(
+            values["serving_dir"] or values["warehouse"].parent  # type: ignore[union-attr]
+        ).resolve()
         return cls(**values)  # type: ignore[arg-type]
 
     def export_env(self) -> None:
@@ -64,3 +79,10 @@ class Settings:
             else:
                 # an unset setting must not inherit an earlier run's value in this process
                 os.environ.pop(name, None)
+
+
+def _flag(text: str | None, default: bool) -> bool:
+    """An on/off setting: 0/false/no/off and 1/true/yes/on, any case; unset or empty = default."""
+    if not text or not text.strip():
+        return default
+    return text.strip().lower() not in ("0", "false", "no", "off")

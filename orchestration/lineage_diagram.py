@@ -11,7 +11,7 @@ import dagster as dg
 
 from listenloop.settings import Settings
 
-GROUP_ORDER = ("ingestion", "staging", "segments", "outcomes")
+GROUP_ORDER = ("ingestion", "staging", "segments", "outcomes", "serving")
 
 
 def _node(key: dg.AssetKey) -> str:

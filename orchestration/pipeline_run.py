@@ -11,10 +11,12 @@ import dagster as dg
 import duckdb
 
 from ingestion.contract import QUARANTINE_TABLE, RAW_DATASET
+from listenloop.serving import serving_paths
 from listenloop.settings import Settings
 from orchestration.defs import build_definitions
 from orchestration.defs.dbt_models import prepare_manifest
 from orchestration.defs.partitions import program_day, range_tags
+from orchestration.defs.serving import PUBLISH_KEY
 from orchestration.instance import open_instance
 
 MART_SCHEMA = "marts"
@@ -35,6 +37,7 @@ class RunReport:
     success: bool
     warehouse: Path
     log_file: Path
+    published_to: Path | None = None  # the serving copy, when this run published one
     checks: list[CheckOutcome] = field(default_factory=list)
     failed_steps: list[str] = field(default_factory=list)
     raw_rows: dict[str, int] = field(default_factory=dict)
@@ -74,6 +77,8 @@ def run_pipeline(settings: Settings) -> RunReport:
         warehouse=settings.warehouse,
         log_file=log_file,
     )
+    if any(e.asset_key == PUBLISH_KEY for e in result.get_asset_materialization_events()):
+        report.published_to = serving_paths(settings.serving_dir)[0]
     for evaluation in result.get_asset_check_evaluations():
         report.checks.append(
             CheckOutcome(
@@ -169,6 +174,7 @@ def format_report(report: RunReport) -> str:
     lines += [
         "",
         f"Warehouse: {report.warehouse}",
+        f"BI tools:  {report.published_to or 'nothing published, the serving copy is unchanged'}",
         f"Full log:  {report.log_file}",
         "Open the Dagster UI with `make ui` (http://127.0.0.1:3000) to see runs and lineage.",
     ]

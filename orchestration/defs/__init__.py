@@ -5,21 +5,23 @@ from __future__ import annotations
 import dagster as dg
 from dagster_dlt import DagsterDltResource
 
+from ingestion.sources import feeds_by_source
 from listenloop.settings import Settings
 from orchestration import quality
 from orchestration.defs.dbt_models import build_dbt_assets, dbt_resource
 from orchestration.defs.feeds import build_feed_assets
 from orchestration.defs.jobs import JOBS
 from orchestration.defs.notifications import build_failure_alert_sensor
-from orchestration.defs.ownership import ASSET_GROUPS
+from orchestration.defs.ownership import group_descriptions
 from orchestration.defs.schedules import build_schedules
 from orchestration.defs.sensors import build_feeds_sensor
+from orchestration.defs.serving import build_publish_asset
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:
     dbt_steps = build_dbt_assets(settings)
     core = dg.Definitions(
-        assets=[build_feed_assets(settings), *dbt_steps],
+        assets=[*build_feed_assets(settings), *dbt_steps, build_publish_asset(settings, dbt_steps)],
         jobs=JOBS,
         schedules=build_schedules(settings),
         sensors=[build_feeds_sensor(settings), build_failure_alert_sensor(settings)],
@@ -28,7 +30,8 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             "dbt": dbt_resource(),
         },
         metadata={
-            f"asset group: {name}": description for name, description in ASSET_GROUPS.items()
+            f"asset group: {name}": description
+            for name, description in group_descriptions(feeds_by_source(settings.sources)).items()
         },
     )
     return dg.Definitions.merge(core, quality.build_quality_definitions(settings, dbt_steps))

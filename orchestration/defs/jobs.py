@@ -6,6 +6,7 @@ import dagster as dg
 
 from ingestion.contract import RAW_DATASET
 from orchestration.defs.partitions import CUTOFF_AT_RUN_START, LIST_CUTOFF_TAG
+from orchestration.defs.serving import PUBLISH_KEY
 
 
 def feed_keys(*feeds: str) -> dg.AssetSelection:
@@ -30,13 +31,16 @@ everything_job = dg.define_asset_job(
 abandonment_path_job = dg.define_asset_job(
     "refresh_call_list",
     selection=_abandonment_feeds
-    | (_abandonment_feeds.downstream() & dg.AssetSelection.groups("staging", "segments")),
+    | (_abandonment_feeds.downstream() & dg.AssetSelection.groups("staging", "segments"))
+    # BI tools and agents reading the serving copy see the refreshed list too.
+    | dg.AssetSelection.assets(PUBLISH_KEY),
     description=(
         "Ingest checkouts, orders, calls and customers, then rebuild the staging models and the "
         "segments that depend on them, re-deciding today's list as of the schedule's tick (or "
         "the run's creation, when launched by hand): new members are added and those who "
         "ordered, were reached or opted out leave today's call list "
-        "(see docs/schedules-and-alerts.md). Outcome marts are left to the nightly build."
+        "(see docs/schedules-and-alerts.md), and publish the serving copy. Outcome marts are "
+        "left to the nightly build."
     ),
     tags={LIST_CUTOFF_TAG: CUTOFF_AT_RUN_START},
 )

@@ -1,6 +1,10 @@
 """Who answers for which part of the graph, what each asset group is for, and the pool that
 serialises warehouse writes."""
 
+from collections.abc import Iterable
+
+from ingestion.sources import FILES, SOURCES
+
 DATA_TEAM = "team:data-engineering"
 CX_TEAM = "team:cx-analytics"
 
@@ -25,4 +29,18 @@ ASSET_GROUPS = {
         "Attribution of calls to list members, and the marts BI tools read: cart recovery, "
         "revenue per conversation, retention and LTV lift, concern themes, the CX scorecard."
     ),
+    "serving": (
+        "The serving copy BI tools read (serving.duckdb and Parquet), published atomically after "
+        "a build whose blocking checks passed, with the PII policy applied."
+    ),
 }
+
+
+def group_descriptions(sources_in_use: Iterable[str]) -> dict[str, str]:
+    """ASSET_GROUPS plus one group per connector in use (files stay the `ingestion` group)."""
+    connectors = {
+        SOURCES[name].group: f"Raw feeds loaded by dlt from {name}: {SOURCES[name].description}"
+        for name in sources_in_use
+        if name != FILES
+    }
+    return {**ASSET_GROUPS, **connectors}

@@ -11,12 +11,14 @@ from __future__ import annotations
 import hashlib
 import json
 import posixpath
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 from dlt.common.storages.fsspec_filesystem import FileItem, fsspec_filesystem, glob_files
 
 from ingestion.contract import FEEDS, FILE_SUFFIXES
+from ingestion.sources import FILES
 from listenloop.settings import Settings
 from orchestration.defs.jobs import feed_keys, feeds_job
 from orchestration.defs.partitions import CUTOFF_AT_RUN_START, LIST_CUTOFF_TAG, program_day
@@ -28,24 +30,27 @@ SETTLE_TIME = timedelta(seconds=60)
 FEEDS_TAG = "listenloop/feeds"
 
 Listing = dict[str, dict[str, str]]  # feed -> relative path -> fingerprint
+FEED_NAMES = tuple(feed.name for feed in FEEDS)
 
 
-def list_feed_files(feeds_url: str, modified_before: datetime) -> Listing:
-    """Every feed file under `<feeds_url>/<feed>/`, listed as ingestion lists them.
+def list_feed_files(
+    feeds_url: str, modified_before: datetime, feeds: Iterable[str] = FEED_NAMES
+) -> Listing:
+    """Every file of `feeds` under `<feeds_url>/<feed>/`, listed as ingestion lists them.
 
     Files modified at or after `modified_before` are left out: they may still be being written.
     """
     fs, _ = fsspec_filesystem(feeds_url)
     listing: Listing = {}
-    for feed in FEEDS:
+    for feed in feeds:
         files = {
             item["relative_path"]: _fingerprint(item)
-            for item in glob_files(fs, feeds_url, f"{feed.name}/**/*")
+            for item in glob_files(fs, feeds_url, f"{feed}/**/*")
             if posixpath.splitext(item["file_name"])[1].lower() in FILE_SUFFIXES
             and item["modification_date"] < modified_before
         }
         if files:
-            listing[feed.name] = files
+            listing[feed] = files
     return listing
 
 
@@ -71,6 +76,8 @@ def run_key(changes: Listing) -> str:
 
 
 def build_feeds_sensor(settings: Settings) -> dg.SensorDefinition:
+    file_feeds = [feed for feed, source in settings.sources.items() if source == FILES]
+
     @dg.sensor(
         name="new_feed_files",
         job=feeds_job,
@@ -83,7 +90,8 @@ def build_feeds_sensor(settings: Settings) -> dg.SensorDefinition:
     )
     def new_feed_files(context: dg.SensorEvaluationContext) -> dg.SensorResult:
         previous: Listing = json.loads(context.cursor) if context.cursor else {}
-        listing = list_feed_files(settings.feeds_dir, datetime.now(UTC) - SETTLE_TIME)
+        # Files dropped for a feed that another source delivers are not read, so start nothing.
+        listing = list_feed_files(settings.feeds_dir, datetime.now(UTC) - SETTLE_TIME, file_feeds)
         cursor = json.dumps(listing, sort_keys=True)
         changes = changed_files(listing, previous)
         if not changes:

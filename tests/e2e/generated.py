@@ -10,11 +10,11 @@ from orchestration.pipeline_run import RunReport, run_pipeline
 
 
 def run_over_generated_feeds(
-    root: Path, customers: int, days: int, seed: int
+    root: Path, customers: int, days: int, seed: int, params_file: Path | None = None
 ) -> tuple[dict, Settings, RunReport]:
-    """Generates feeds under root, runs every asset over them and returns (truth, settings,
-    report); the run must succeed."""
-    truth = generate(root / "feeds", customers=customers, days=days, seed=seed)
+    """Generates feeds under root (with `params_file` over the defaults), runs every asset over
+    them and returns (truth, settings, report); the run must succeed."""
+    truth = generate(root / "feeds", customers, days, seed, params_file)
     settings = Settings.from_env(
         feeds_dir=str(root / "feeds"),
         warehouse=root / "warehouse.duckdb",

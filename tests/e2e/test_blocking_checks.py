@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from listenloop.cli import main
+from listenloop.serving import PiiPolicy, publish
+from tests.serving.warehouses import make_warehouse
 
 CUSTOMERS = "customer_id,phone,country,created_at\nC1,+14155550132,US,2026-01-01T08:00:00Z\n"
 CALLS = (
@@ -27,6 +30,9 @@ def test_broken_call_log_blocks_the_marts_and_fails_the_run(
         (feeds / feed / "2026-01-02.csv").write_text(text, encoding="utf-8")
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
     warehouse = tmp_path / "warehouse.duckdb"
+    # yesterday's serving copy, beside the warehouse where the build publishes
+    publish(make_warehouse(tmp_path / "yesterday.duckdb", build=1, carts=3), tmp_path, PiiPolicy())
+    yesterday = _digests(tmp_path)
 
     exit_code = main(["run", "--feeds", str(feeds), "--warehouse", str(warehouse)])
 
@@ -47,3 +53,11 @@ def test_broken_call_log_blocks_the_marts_and_fails_the_run(
         }
     assert loaded == 2
     assert "mart_call_outcomes_daily" not in built
+    # nothing was published: BI tools still read yesterday's marts
+    assert "BI tools:  nothing published, the serving copy is unchanged" in summary
+    assert _digests(tmp_path) == yesterday
+
+
+def _digests(serving_dir: Path) -> dict[str, str]:
+    files = [serving_dir / "serving.duckdb", *sorted((serving_dir / "serving").iterdir())]
+    return {f.name: hashlib.sha256(f.read_bytes()).hexdigest() for f in files}

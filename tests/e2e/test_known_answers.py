@@ -117,3 +117,29 @@ def test_running_again_over_the_same_feeds_changes_nothing(planted) -> None:
         " and load_id <> (select min(load_id) from raw.ingested_files)",
     )
     assert files_read_again == 0
+
+
+def test_the_build_publishes_every_mart_and_the_call_list_for_bi(planted) -> None:
+    _, settings, report = planted
+    serving = settings.serving_dir / "serving.duckdb"
+    assert report.published_to == serving
+    with duckdb.connect(str(serving), read_only=True) as con:
+        names = con.execute(
+            "select schema_name || '.' || table_name from duckdb_tables()"
+            " where schema_name <> 'main'"
+        ).fetchall()
+        served = {
+            name: con.execute(f"select count(*) from {name}").fetchone()[0] for (name,) in names
+        }
+        emails = con.execute(
+            "select count(*) from information_schema.columns where column_name ilike '%email%'"
+        ).fetchone()[0]
+    expected = {f"marts.{name}": rows for name, rows in report.mart_rows.items()}
+    expected["segments.call_list"] = report.segment_rows["call_list"]
+    expected["segments.call_list_history"] = report.segment_rows["call_list_history"]
+    assert served == expected
+    assert emails == 0
+    parquet = settings.serving_dir / "serving"
+    assert sorted(p.stem for p in parquet.glob("*.parquet")) == sorted(
+        name.split(".")[1] for name in expected
+    )

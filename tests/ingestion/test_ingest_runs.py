@@ -9,7 +9,7 @@ import pyarrow as pa
 from ingestion_lake import Lake
 from synthetic_feeds import expected_rows, write_synthetic_feeds
 
-from ingestion.contract import FEEDS
+from ingestion.contract import FEEDS, FEEDS_BY_NAME
 from ingestion.feeds_source import feed_counts
 
 CUSTOMERS_HEADER = "customer_id,email,created_at,updated_at,accepts_phone_contact\n"
@@ -185,3 +185,45 @@ def test_unreadable_files_are_quarantined_whole_and_the_rest_loads(lake: Lake) -
     }
     rejected = lake.query("SELECT count(*) FROM raw.ingested_files WHERE file_error IS NOT NULL")
     assert rejected == [(3,)]
+
+
+def test_a_feed_empty_on_the_first_run_loads_its_first_file_later(lake: Lake) -> None:
+    (lake.feeds / "refunds").mkdir(parents=True)
+    first = lake.ingest(["refunds"])
+    assert lake.query("SELECT count(*) FROM raw.refunds") == [(0,)]
+    # The table the empty run created has exactly the columns the rows will bring.
+    columns = lake.query(
+        "SELECT column_name FROM information_schema.columns"
+        " WHERE table_schema = 'raw' AND table_name = 'refunds' ORDER BY ordinal_position"
+    )
+    assert [c for (c,) in columns] == [
+        *FEEDS_BY_NAME["refunds"].column_names,
+        "_source_file",
+        "_source_row",
+    ]
+    lake.write("refunds/2026-01-03.csv", REFUNDS_HEADER + "R1,O1,2026-01-03T10:00:00Z,5.00\n")
+    second = lake.ingest(["refunds"])
+    assert lake.query("SELECT refund_id, amount FROM raw.refunds") == [("R1", Decimal("5.0000"))]
+    assert len(first.loads_ids) == len(second.loads_ids) == 1
+    assert lake.ingest(["refunds"]).loads_ids == []
+
+
+def test_counts_of_one_load_cover_only_the_files_it_read(lake: Lake) -> None:
+    lake.write("refunds/2026-01-03.csv", REFUNDS_HEADER + "R1,O1,2026-01-03T10:00:00Z,5.00\n")
+    [first] = lake.ingest(["refunds"]).loads_ids
+    lake.write(
+        "refunds/2026-01-04.csv",
+        REFUNDS_HEADER + "R2,O2,2026-01-04T10:00:00Z,6.00\nR3,,2026-01-04T11:00:00Z,1\n",
+    )
+    [second] = lake.ingest(["refunds"]).loads_ids
+
+    def counts(load_id: str | None) -> tuple:
+        found = lake.counts(lambda con: feed_counts(con, "refunds", load_id))
+        return found["files"], found["rows_read"], found["rows_loaded"], found["rows_quarantined"]
+
+    assert counts(first) == (1, 1, 1, 0)
+    assert counts(second) == (1, 2, 1, 1)
+    assert counts(None) == (2, 3, 2, 1)
+    assert lake.counts(lambda con: feed_counts(con, "refunds", second))["quarantined_by_field"] == {
+        "order_id": 1
+    }

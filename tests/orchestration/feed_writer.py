@@ -22,7 +22,7 @@ def materialize_feeds(
 ) -> dg.ExecuteInProcessResult:
     # The feed assets alone, without the checks other modules attach to them: this is about writes.
     return dg.materialize(
-        [build_feed_assets(settings)],
+        build_feed_assets(settings),
         instance=instance,
         resources={"dlt": DagsterDltResource()},
         raise_on_error=False,

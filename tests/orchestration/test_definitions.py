@@ -9,10 +9,11 @@ import duckdb
 import pytest
 
 from ingestion.contract import FEEDS
+from ingestion.sources import SOURCES
 from listenloop.settings import PROJECT_ROOT, Settings
 from orchestration.defs import build_definitions
 from orchestration.defs.dbt_models import _preview
-from orchestration.defs.ownership import ASSET_GROUPS
+from orchestration.defs.ownership import ASSET_GROUPS, group_descriptions
 from orchestration.lineage_diagram import mermaid
 
 RAW_KEYS = {dg.AssetKey(["raw", feed.name]) for feed in FEEDS}
@@ -61,6 +62,7 @@ def test_groups_owners_kinds_and_descriptions(defs: dg.Definitions) -> None:
         "staging",
         "segments",
         "outcomes",
+        "serving",
     }
     assert {specs[k].group_name for k in RAW_KEYS} == {"ingestion"}
     assert specs[dg.AssetKey(["marts", "mart_call_outcomes_daily"])].group_name == "outcomes"
@@ -130,4 +132,6 @@ def test_every_group_is_described_in_the_definitions_and_the_readme(
     readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
     for group, description in ASSET_GROUPS.items():
         assert defs.metadata[f"asset group: {group}"].value == description
+    # The README also describes the group of every connector, in use or not.
+    for group, description in group_descriptions(SOURCES).items():
         assert f"| `{group}` | {description} |" in readme

@@ -6,7 +6,6 @@ import os
 import shutil
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,7 +14,6 @@ import duckdb
 import psycopg2
 import pytest
 from dagster_postgres import PostgresEventLogStorage, PostgresRunStorage, PostgresScheduleStorage
-from psycopg2 import sql
 
 from ingestion.contract import FEEDS, FILE_LOG_TABLE, FILE_SUFFIXES, RAW_DATASET
 from ingestion.pipeline import make_pipeline
@@ -30,10 +28,8 @@ from orchestration.instance import (
     render_instance_yaml,
 )
 from tests.orchestration.feed_writer import materialize_feeds
-from tests.services import service_unavailable
+from tests.services import PG_SERVER, postgres_scratch_database
 
-PG_SERVER = {"host": "127.0.0.1", "port": 5432, "user": "postgres"}
-PG_MAINTENANCE_DB = "test"
 RAW_KEYS = {dg.AssetKey([RAW_DATASET, feed.name]) for feed in FEEDS}
 FEED_STEP = "raw_feeds"
 FEED_WRITER = Path(__file__).with_name("feed_writer.py")
@@ -60,20 +56,8 @@ def _feed_file_count(feeds: Path) -> int:
 @pytest.fixture
 def pg_database() -> Iterator[str]:
     """A database of its own for this test, dropped afterwards; yields its name."""
-    try:
-        admin = psycopg2.connect(dbname=PG_MAINTENANCE_DB, connect_timeout=3, **PG_SERVER)
-    except psycopg2.OperationalError as exc:
-        service_unavailable(f"PostgreSQL at 127.0.0.1:5432 does not answer: {exc}".strip())
-    admin.autocommit = True
-    name = f"listenloop_instance_{uuid.uuid4().hex[:12]}"
-    with admin.cursor() as cur:
-        cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
+    with postgres_scratch_database("listenloop_instance") as name:
         yield name
-    finally:
-        with admin.cursor() as cur:
-            cur.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
-        admin.close()
 
 
 def test_default_instance_keeps_sqlite_history_under_dagster_home(tmp_path: Path) -> None:

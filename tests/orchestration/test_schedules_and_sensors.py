@@ -215,7 +215,7 @@ def test_nightly_job_builds_every_asset(defs: dg.Definitions) -> None:
     job = defs.resolve_job_def("build_everything")
     everything = {spec.key for spec in defs.resolve_all_asset_specs()}
     assert set(job.asset_layer.executable_asset_keys) == everything
-    assert len(everything) == 51
+    assert len(everything) == 52  # 7 raw feeds, 44 dbt models and seeds, the publish step
 
 
 def test_intraday_job_is_the_abandonment_path_without_the_outcome_marts(
@@ -250,6 +250,7 @@ def test_intraday_job_is_the_abandonment_path_without_the_outcome_marts(
         "segments/call_list_history",
         "segments/call_list",
         "segments/call_list_suppressed",
+        "serving/publish",
     )
 
 
@@ -265,6 +266,7 @@ SURVEYS_DOWNSTREAM = keys(
     "intermediate/int_scorecard__periods",
     "marts/mart_cx_scorecard",
     "marts/mart_program_summary",
+    "serving/publish",
 )
 REFUNDS_DOWNSTREAM = keys(
     "raw/refunds",
@@ -283,6 +285,7 @@ REFUNDS_DOWNSTREAM = keys(
     "marts/mart_retention_lift",
     "marts/mart_revenue_per_conversation",
     "marts/mart_program_summary",
+    "serving/publish",
 )
 
 
@@ -332,7 +335,7 @@ def test_feeds_sensor_starts_one_run_per_new_file(
     assert request.run_key == run_key(cursor)
     assert request.tags == {FEEDS_TAG: "refunds,surveys", **_sensor_tags(request)}
     assert set(request.asset_selection or []) == SURVEYS_DOWNSTREAM | REFUNDS_DOWNSTREAM
-    assert len(request.asset_selection or []) == 20
+    assert len(request.asset_selection or []) == 21
 
     # Second tick, nothing new: skipped, same cursor.
     second = _tick(defs, instance, cursor=first.cursor)

@@ -25,7 +25,7 @@ from tests.services import service_unavailable
 
 SCREENSHOT = PROJECT_ROOT / "docs" / "images" / "asset-graph.png"
 LOCATION = "orchestration.definitions"
-GROUPS = ("ingestion", "staging", "segments", "outcomes")
+GROUPS = ("ingestion", "staging", "segments", "outcomes", "serving")
 # Without the background-networking flags Chromium's own connections (updates, sync, field
 # trials) fail on machines that reach only package registries, and headless loads stall.
 CHROMIUM_FLAGS = (

@@ -1,0 +1,66 @@
+"""The `publish` asset: after a build whose blocking checks passed, the serving copy BI reads."""
+
+import dagster as dg
+
+from listenloop.serving import (
+    CALL_LIST_TABLES,
+    MART_SCHEMA,
+    SEGMENT_SCHEMA,
+    pii_policy,
+    publish,
+)
+from listenloop.serving_postgres import publish_to_postgres
+from listenloop.settings import Settings
+from orchestration.defs.ownership import CX_TEAM, DATA_TEAM, WAREHOUSE_POOL
+
+PUBLISH_KEY = dg.AssetKey(["serving", "publish"])
+
+
+def served_keys(dbt_steps: list[dg.AssetsDefinition]) -> list[dg.AssetKey]:
+    """The dbt assets the serving copy holds: every mart and the call-list tables."""
+    return sorted(
+        key
+        for step in dbt_steps
+        for key in step.keys
+        if key.path[0] == MART_SCHEMA
+        or (key.path[0] == SEGMENT_SCHEMA and key.path[-1] in CALL_LIST_TABLES)
+    )
+
+
+def build_publish_asset(
+    settings: Settings, dbt_steps: list[dg.AssetsDefinition]
+) -> dg.AssetsDefinition:
+    policy = pii_policy(settings.serving_emails, settings.serving_phones)
+
+    @dg.asset(
+        key=PUBLISH_KEY,
+        deps=served_keys(dbt_steps),
+        group_name="serving",
+        kinds={"duckdb", "parquet"} | ({"postgres"} if settings.serving_postgres_url else set()),
+        owners=[DATA_TEAM, CX_TEAM],
+        pool=WAREHOUSE_POOL,
+        description=(
+            "The serving copy BI tools read: the marts and the call-list tables, written to "
+            f"{settings.serving_dir}/serving.duckdb and serving/<table>.parquet and swapped in "
+            "atomically; with LISTENLOOP_SERVING_POSTGRES_URL also copied into PostgreSQL in one "
+            "transaction. It runs only when the marts' blocking checks passed, so a bad build "
+            "never replaces yesterday's marts (docs/bi.md)."
+        ),
+    )
+    def publish_serving_copy(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+        report = publish(settings.warehouse, settings.serving_dir, policy)
+        metadata: dict[str, object] = {
+            "serving_file": dg.MetadataValue.path(str(report.serving_file)),
+            "parquet_dir": dg.MetadataValue.path(str(report.parquet_dir)),
+            "tables": len(report.rows),
+            "rows": dg.MetadataValue.json(report.rows),
+            "pii_columns_withheld": dg.MetadataValue.json(report.withheld),
+        }
+        if settings.serving_postgres_url:
+            copied = publish_to_postgres(report.serving_file, settings.serving_postgres_url)
+            metadata["postgres_schema"] = copied.schema
+            metadata["postgres_tables"] = len(copied.rows)
+        context.log.info("published %s tables to %s", len(report.rows), report.serving_file)
+        return dg.MaterializeResult(metadata=metadata)
+
+    return publish_serving_copy
