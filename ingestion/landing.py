@@ -106,6 +106,10 @@ def contract_resource(
 
         def land_each(item: Any) -> Iterator[Any]:
             yield from _materialize_missing_tables(feed)
+            # dlt calls a transformer only for items: a parent sends an empty batch first so
+            # that the feed's tables exist while its source table is still empty.
+            if isinstance(item, pa.Table) and item.num_rows == 0:
+                return
             yield from land(feed, deliveries(item))
 
         resource = dlt.transformer(land_each, data_from=data_from, name=name or feed.name)

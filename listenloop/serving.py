@@ -3,11 +3,13 @@
 The warehouse has one writer, the pipeline, which holds it for minutes at a time. BI tools read
 a separate DuckDB file instead, built aside and renamed over the old one. A rename is atomic: a
 reader that has the old file open keeps its complete view, and the next connection opens the
-new one. The same tables are also written as Parquet, one file per table, each replaced by a
-rename, for tools that read files.
+new one. The same tables are also written as Parquet, one file per table, for tools that read
+files: every file is written before any is renamed into place and each rename is atomic, but a
+tool reading several files across a publish can see one file of each build.
 
 The PII policy decides what leaves the warehouse. By default (the strict one) no email column
-is served, and phone columns only in the call-list tables, where agents need them.
+is served, and phone columns only in the call-list tables, where agents need them; addresses
+and international numbers quoted in free text are masked.
 """
 
 from __future__ import annotations
@@ -33,8 +35,13 @@ MART_SCHEMA = "marts"
 SEGMENT_SCHEMA = "segments"
 CALL_LIST_TABLES = ("call_list", "call_list_history")
 
-_EMAIL = re.compile(r"e[-_]?mail", re.IGNORECASE)
-_PHONE = re.compile(r"phone|msisdn|mobile", re.IGNORECASE)
+# Column names are matched by whole word, so `voicemails` is not an email column.
+_EMAIL = re.compile(r"(^|_)e_?mails?($|_)", re.IGNORECASE)
+_PHONE = re.compile(r"(^|_)(phones?|mobile|msisdn|tel|e164)($|_)", re.IGNORECASE)
+# Free text (verbatims, phrases, notes) can quote an address or a number: masked in the copy.
+# Phones in text are matched only in international form (a leading +), which no id or date has.
+EMAIL_IN_TEXT = r"[^\s@<>(),;:\"']+@[^\s@<>(),;:\"']+\.[A-Za-z]{2,}"
+PHONE_IN_TEXT = r"\+\d[\d\s().-]{6,}\d"
 
 
 class PhonePolicy(StrEnum):
@@ -47,6 +54,13 @@ class PhonePolicy(StrEnum):
 class PiiPolicy:
     emails: bool = False
     phones: PhonePolicy = PhonePolicy.CALL_LIST
+
+    def masks_in_text(self, table: str) -> list[tuple[str, str]]:
+        """(pattern, replacement) to apply to the text columns of `table`."""
+        masks = [] if self.emails else [(EMAIL_IN_TEXT, "[email withheld]")]
+        if not self.allows(table, "phone"):
+            masks.append((PHONE_IN_TEXT, "[phone withheld]"))
+        return masks
 
     def allows(self, table: str, column: str) -> bool:
         if _EMAIL.search(column):
@@ -100,6 +114,12 @@ def publish(warehouse: Path, serving_dir: Path, policy: PiiPolicy) -> PublishRep
     serving_dir.mkdir(parents=True, exist_ok=True)
     serving_file, parquet_dir = serving_paths(serving_dir)
     parquet_dir.mkdir(exist_ok=True)
+    # A publish killed midway leaves its half-written files; they are never read, only swept.
+    for leftover in [
+        *serving_dir.glob(f".{SERVING_FILE}.*.building"),
+        *parquet_dir.glob(".*.building"),
+    ]:
+        leftover.unlink(missing_ok=True)
     token = uuid.uuid4().hex[:12]
     building = serving_dir / f".{SERVING_FILE}.{token}.building"
     report = PublishReport(serving_file, parquet_dir, datetime.now(UTC).replace(tzinfo=None))
@@ -115,6 +135,11 @@ def publish(warehouse: Path, serving_dir: Path, policy: PiiPolicy) -> PublishRep
                     f"COPY {served}.{schema}.{table} TO '{_sql_path(parquet)}' (FORMAT parquet)"
                 )
                 staged.append((parquet, parquet_dir / f"{table}.parquet"))
+            if not report.rows:
+                raise ValueError(
+                    f"{warehouse} holds no marts and no call list yet: nothing to publish, "
+                    "the serving copy is left as it is"
+                )
             con.execute("DETACH warehouse")
             _write_publish_log(con, report)
             con.execute("CHECKPOINT")
@@ -122,6 +147,9 @@ def publish(warehouse: Path, serving_dir: Path, policy: PiiPolicy) -> PublishRep
         _replace(building, serving_file)
         for source, target in staged:
             _replace(source, target)
+        # A table the warehouse no longer has (dropped, renamed) leaves the Parquet folder too.
+        for stale in set(parquet_dir.glob("*.parquet")) - {target for _, target in staged}:
+            stale.unlink()
     finally:
         for leftover in [building, *(source for source, _ in staged)]:
             leftover.unlink(missing_ok=True)
@@ -135,24 +163,37 @@ def _copy_table(
     policy: PiiPolicy,
     report: PublishReport,
 ) -> int:
-    columns = [
-        name
-        for (name,) in con.execute(
-            """SELECT column_name FROM information_schema.columns
+    columns = dict(
+        con.execute(
+            """SELECT column_name, data_type FROM information_schema.columns
                WHERE table_catalog = 'warehouse' AND table_schema = ? AND table_name = ?
                ORDER BY ordinal_position""",
             [schema, table],
         ).fetchall()
-    ]
+    )
     kept = [c for c in columns if policy.allows(table, c)]
     withheld = [c for c in columns if c not in kept]
     if withheld:
         report.withheld[f"{schema}.{table}"] = withheld
-    select = ", ".join(_quote(c) for c in kept)
+    masks = policy.masks_in_text(table)
+    select = ", ".join(
+        _masked(c, masks) if columns[c] == "VARCHAR" and masks else _quote(c) for c in kept
+    )
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
     con.execute(f"CREATE TABLE {schema}.{table} AS SELECT {select} FROM warehouse.{schema}.{table}")
     counted = con.execute(f"SELECT count(*) FROM {schema}.{table}").fetchone()
     return int(counted[0]) if counted else 0
+
+
+def _masked(column: str, masks: list[tuple[str, str]]) -> str:
+    value = _quote(column)
+    for pattern, replacement in masks:
+        value = f"regexp_replace({value}, {_literal(pattern)}, {_literal(replacement)}, 'g')"
+    return f"{value} AS {_quote(column)}"
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _current_catalog(con: duckdb.DuckDBPyConnection) -> str:

@@ -17,9 +17,11 @@ until PostgreSQL's deadlock detector cancels one side, which could be the reader
 from __future__ import annotations
 
 import io
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import duckdb
 import psycopg2
@@ -80,7 +82,7 @@ def publish_to_postgres(
         except psycopg2.Error as exc:
             raise PostgresPublishError(
                 f"cannot connect to PostgreSQL for publishing ({type(exc).__name__}: "
-                f"{_first_line(exc)})"
+                f"{_scrubbed(_first_line(exc), url)})"
             ) from None
         try:
             with pg, pg.cursor() as cursor:
@@ -205,6 +207,15 @@ def _dsn(url: str) -> str:
     # SQLAlchemy-style URLs (postgresql+psycopg2://) are accepted too; libpq wants postgresql://.
     scheme, sep, rest = url.partition("://")
     return f"{scheme.split('+')[0]}{sep}{rest}" if sep else url
+
+
+def _scrubbed(text: str, url: str) -> str:
+    """`text` without the URL's password: libpq quotes a malformed DSN whole in its error."""
+    password = urlsplit(_dsn(url)).password
+    if password:
+        text = text.replace(password, "***")
+    # A URL too malformed to split still has its password between a colon and the @.
+    return re.sub(r":[^:@/\s]+@", ":***@", text)
 
 
 def _first_line(exc: BaseException) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,10 +49,10 @@ class Settings:
             "as_of_date": env.get("LISTENLOOP_AS_OF_DATE") or None,
             "first_list_date": env.get("LISTENLOOP_FIRST_LIST_DATE") or DEFAULT_FIRST_LIST_DATE,
             "alert_webhook_url": env.get("LISTENLOOP_ALERT_WEBHOOK_URL") or None,
-            "column_lineage": _flag(env.get("LISTENLOOP_COLUMN_LINEAGE"), default=True),
+            "column_lineage": _flag(env, "LISTENLOOP_COLUMN_LINEAGE", default=True),
             "sources": assign_sources(env.get("LISTENLOOP_SOURCES")),
             "serving_dir": env.get("LISTENLOOP_SERVING_DIR") or None,
-            "serving_emails": _flag(env.get("LISTENLOOP_SERVING_EMAILS"), default=False),
+            "serving_emails": _flag(env, "LISTENLOOP_SERVING_EMAILS", default=False),
             "serving_phones": env.get("LISTENLOOP_SERVING_PHONES") or "call_list",
             "serving_postgres_url": env.get("LISTENLOOP_SERVING_POSTGRES_URL") or None,
         }
@@ -81,8 +82,16 @@ class Settings:
                 os.environ.pop(name, None)
 
 
-def _flag(text: str | None, default: bool) -> bool:
-    """An on/off setting: 0/false/no/off and 1/true/yes/on, any case; unset or empty = default."""
-    if not text or not text.strip():
+def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    """An on/off setting: 1/true/yes/on or 0/false/no/off, any case; unset or empty = default.
+
+    Anything else is refused: a setting that guards PII must not turn on by a typo.
+    """
+    text = (env.get(name) or "").strip().lower()
+    if not text:
         return default
-    return text.strip().lower() not in ("0", "false", "no", "off")
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"{name} is {text!r}; use 1/true/yes/on or 0/false/no/off")

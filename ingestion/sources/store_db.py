@@ -179,6 +179,11 @@ class _FeedRun:
         finally:
             engine.dispose()
         log.info("%s.%s: %s rows read in %s batches", SOURCE, self.feed.name, rows, batches)
+        if not batches:
+            # Without an item the contract transformer never runs, and an empty source table
+            # would leave its raw table uncreated for the dbt sources. Only ever the sole item:
+            # dlt's incremental accepts an empty table, but not one before rows.
+            yield pa.table({cursor.cursor_path: pa.array([], pa.timestamp("us"))})
 
     def deliveries(self, batch: pa.Table) -> Iterator[Delivery]:
         """One fetched batch as one delivery, mapped to contract columns."""

@@ -15,23 +15,30 @@ from orchestration.defs.notifications import build_failure_alert_sensor
 from orchestration.defs.ownership import group_descriptions
 from orchestration.defs.schedules import build_schedules
 from orchestration.defs.sensors import build_feeds_sensor
-from orchestration.defs.serving import build_publish_asset
+from orchestration.defs.serving import build_publish_asset, gate_checks, served_keys
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:
     dbt_steps = build_dbt_assets(settings)
+    built = dg.Definitions.merge(
+        dg.Definitions(
+            assets=[*build_feed_assets(settings), *dbt_steps],
+            resources={"dlt": DagsterDltResource(), "dbt": dbt_resource()},
+        ),
+        quality.build_quality_definitions(settings, dbt_steps),
+    )
+    # The publish gate needs every blocking check upstream of what it serves, including those
+    # of assets a run does not rebuild, so it is worked out here over the whole graph.
+    served = served_keys(dbt_steps)
+    publish = build_publish_asset(settings, served, gate_checks(built, served))
     core = dg.Definitions(
-        assets=[*build_feed_assets(settings), *dbt_steps, build_publish_asset(settings, dbt_steps)],
+        assets=[publish],
         jobs=JOBS,
         schedules=build_schedules(settings),
         sensors=[build_feeds_sensor(settings), build_failure_alert_sensor(settings)],
-        resources={
-            "dlt": DagsterDltResource(),
-            "dbt": dbt_resource(),
-        },
         metadata={
             f"asset group: {name}": description
             for name, description in group_descriptions(feeds_by_source(settings.sources)).items()
         },
     )
-    return dg.Definitions.merge(core, quality.build_quality_definitions(settings, dbt_steps))
+    return dg.Definitions.merge(built, core)

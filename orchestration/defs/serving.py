@@ -1,5 +1,7 @@
 """The `publish` asset: after a build whose blocking checks passed, the serving copy BI reads."""
 
+from collections.abc import Sequence
+
 import dagster as dg
 
 from listenloop.serving import (
@@ -27,14 +29,46 @@ def served_keys(dbt_steps: list[dg.AssetsDefinition]) -> list[dg.AssetKey]:
     )
 
 
+def gate_checks(defs: dg.Definitions, served: Sequence[dg.AssetKey]) -> list[dg.AssetCheckKey]:
+    """The blocking checks on the served assets and on everything upstream of them."""
+    graph = defs.resolve_asset_graph()
+    keys: set[dg.AssetKey] = set()
+    pending = list(served)
+    while pending:
+        key = pending.pop()
+        if key not in keys and graph.has(key):
+            keys.add(key)
+            pending.extend(graph.get(key).parent_keys)
+    return sorted(
+        (
+            c
+            for c in graph.asset_check_keys
+            if c.asset_key in keys and graph.get_check_spec(c).blocking
+        ),
+        key=lambda c: (c.asset_key.to_user_string(), c.name),
+    )
+
+
+def failing_checks(instance: dg.DagsterInstance, checks: Sequence[dg.AssetCheckKey]) -> list[str]:
+    """Those of `checks` whose latest execution, in whichever run, failed."""
+    latest = instance.event_log_storage.get_latest_asset_check_execution_by_key(list(checks))
+    return sorted(
+        f"{key.asset_key.to_user_string()} / {key.name}"
+        for key, record in latest.items()
+        # The status enum is not part of Dagster's public API; its values are.
+        if record.status.value == "FAILED"
+    )
+
+
 def build_publish_asset(
-    settings: Settings, dbt_steps: list[dg.AssetsDefinition]
+    settings: Settings, served: Sequence[dg.AssetKey], checks: Sequence[dg.AssetCheckKey]
 ) -> dg.AssetsDefinition:
+    """The publish asset over `served`; it refuses to run while one of `checks` last failed."""
     policy = pii_policy(settings.serving_emails, settings.serving_phones)
 
     @dg.asset(
         key=PUBLISH_KEY,
-        deps=served_keys(dbt_steps),
+        deps=served,
         group_name="serving",
         kinds={"duckdb", "parquet"} | ({"postgres"} if settings.serving_postgres_url else set()),
         owners=[DATA_TEAM, CX_TEAM],
@@ -48,6 +82,16 @@ def build_publish_asset(
         ),
     )
     def publish_serving_copy(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+        failing = failing_checks(context.instance, checks)
+        if failing:
+            # A run that did not rebuild the marts (an intraday refresh) must not publish what a
+            # failed nightly left in the warehouse either: BI keeps the last good copy.
+            raise dg.Failure(
+                description=(
+                    "not publishing: the latest run of these blocking checks failed, so the "
+                    f"serving copy keeps the last good build: {', '.join(failing)}"
+                )
+            )
         report = publish(settings.warehouse, settings.serving_dir, policy)
         metadata: dict[str, object] = {
             "serving_file": dg.MetadataValue.path(str(report.serving_file)),

@@ -465,6 +465,28 @@ def test_a_run_of_some_feeds_moves_only_their_cursors(tmp_path: Path) -> None:
     } == {"customers": 4, "order_lines": 7, "refunds": 1, "orders": 2}
 
 
+def test_empty_source_tables_still_get_their_raw_tables(tmp_path: Path) -> None:
+    warehouse = tmp_path / "warehouse.duckdb"
+    with postgres_store() as store, pytest.MonkeyPatch.context() as env:
+        for name, value in store.settings_env().items():
+            env.setenv(name, value)
+        first = make_pipeline(warehouse, PIPELINE).run(store_db_source(list(FEEDS_DELIVERED)))
+        created = query(
+            warehouse,
+            "select table_name from duckdb_tables()"
+            " where schema_name = 'raw' and not starts_with(table_name, '_dlt') order by 1",
+        )
+        assert [t for (t,) in created] == sorted((*FEEDS_DELIVERED, "quarantine", "ingested_files"))
+        assert _raw_counts(warehouse) == dict.fromkeys(
+            (*FEEDS_DELIVERED, "quarantine", "ingested_files"), 0
+        )
+        # rows that arrive later load into the tables the empty run created
+        store.write(FIRST)
+        make_pipeline(warehouse, PIPELINE).run(store_db_source(list(FEEDS_DELIVERED)))
+    assert len(first.loads_ids) == 1
+    assert _raw_counts(warehouse)["orders"] == 4
+
+
 def test_building_the_source_reads_no_setting_and_a_missing_one_names_its_key(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

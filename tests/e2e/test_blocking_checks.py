@@ -5,11 +5,16 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 import pytest
 
 from listenloop.cli import main
 from listenloop.serving import PiiPolicy, publish
+from listenloop.settings import Settings
+from orchestration.defs import build_definitions
+from orchestration.defs.serving import PUBLISH_KEY
+from orchestration.instance import open_instance
 from tests.serving.warehouses import make_warehouse
 
 CUSTOMERS = "customer_id,phone,country,created_at\nC1,+14155550132,US,2026-01-01T08:00:00Z\n"
@@ -55,6 +60,16 @@ def test_broken_call_log_blocks_the_marts_and_fails_the_run(
     assert "mart_call_outcomes_daily" not in built
     # nothing was published: BI tools still read yesterday's marts
     assert "BI tools:  nothing published, the serving copy is unchanged" in summary
+    assert _digests(tmp_path) == yesterday
+    # A later run that does not rebuild the marts (as the intraday refresh) publishes nothing
+    # either: the latest run of a blocking check on a served asset failed.
+    settings = Settings.from_env(feeds_dir=str(feeds), warehouse=warehouse)
+    publish_step = build_definitions(settings).get_assets_def(PUBLISH_KEY)
+    with open_instance(settings) as instance:
+        result = dg.materialize([publish_step], instance=instance, raise_on_error=False)
+    assert not result.success
+    [failure] = [e for e in result.all_events if e.is_step_failure]
+    assert "calls_end_after_they_start" in str(failure.step_failure_data.error)
     assert _digests(tmp_path) == yesterday
 
 

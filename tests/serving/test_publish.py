@@ -15,7 +15,7 @@ import pytest
 
 from listenloop.cli import main
 from listenloop.serving import PhonePolicy, PiiPolicy, pii_policy, publish
-from listenloop.settings import PROJECT_ROOT
+from listenloop.settings import PROJECT_ROOT, Settings
 from tests.serving.warehouses import make_warehouse
 
 READER = "tests.serving.serving_reader"
@@ -46,7 +46,15 @@ def test_strict_policy_serves_no_email_and_phones_only_in_the_call_list(tmp_path
     assert served == {
         "main._published": ["published_at", "table_name", "row_count"],
         "marts.mart_cart_recovery": ["build", "cart"],
-        "marts.mart_cx_scorecard": ["build", "period", "nps", "period_start"],
+        # `voicemails` is a count, not an email column
+        "marts.mart_cx_scorecard": [
+            "build",
+            "period",
+            "nps",
+            "period_start",
+            "voicemails",
+            "verbatim",
+        ],
         "segments.call_list": ["build", "position", "phone_e164"],
         "segments.call_list_history": ["build", "position", "phone_e164"],
     }
@@ -55,6 +63,12 @@ def test_strict_policy_serves_no_email_and_phones_only_in_the_call_list(tmp_path
         "segments.call_list": ["email"],
         "segments.call_list_history": ["email"],
     }
+    # free text keeps its words, and loses the addresses and numbers it quotes
+    with duckdb.connect(str(report.serving_file), read_only=True) as con:
+        [(verbatim,)] = con.execute(
+            "select verbatim from marts.mart_cx_scorecard where period = 1"
+        ).fetchall()
+    assert verbatim == "Call me on [phone withheld] or mail [email withheld] about order 2026-03-01"
     parquet = {p.name: pq.read_table(p) for p in sorted((tmp_path / "serving").glob("*"))}
     assert sorted(parquet) == [
         "call_list.parquet",
@@ -152,3 +166,34 @@ def test_cli_publishes_and_names_what_it_withheld(
     assert code == 2
     assert "listenloop publish:" in capsys.readouterr().err
     assert hashlib.sha256((serving / "serving.duckdb").read_bytes()).hexdigest() == before
+
+
+def test_a_mistyped_pii_switch_is_refused_not_read_as_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LISTENLOOP_SERVING_EMAILS", "none")
+    with pytest.raises(ValueError, match="LISTENLOOP_SERVING_EMAILS is 'none'"):
+        Settings.from_env()
+    monkeypatch.setenv("LISTENLOOP_SERVING_EMAILS", "Off")
+    assert Settings.from_env().serving_emails is False
+
+
+def test_dropped_tables_leave_the_parquet_folder_and_an_empty_warehouse_publishes_nothing(
+    tmp_path: Path,
+) -> None:
+    warehouse = make_warehouse(tmp_path / "warehouse.duckdb", build=1, carts=2)
+    publish(warehouse, tmp_path, PiiPolicy())
+    (tmp_path / "serving" / ".call_list.0a1b2c.building").write_bytes(b"killed midway")
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("drop table marts.mart_cx_scorecard")
+    publish(warehouse, tmp_path, PiiPolicy())
+    assert sorted(p.name for p in (tmp_path / "serving").iterdir()) == [
+        "call_list.parquet",
+        "call_list_history.parquet",
+        "mart_cart_recovery.parquet",
+    ]
+    before = hashlib.sha256((tmp_path / "serving.duckdb").read_bytes()).hexdigest()
+    empty = tmp_path / "empty.duckdb"
+    duckdb.connect(str(empty)).close()
+    with pytest.raises(ValueError, match="holds no marts and no call list yet"):
+        publish(empty, tmp_path, PiiPolicy())
+    assert hashlib.sha256((tmp_path / "serving.duckdb").read_bytes()).hexdigest() == before
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []

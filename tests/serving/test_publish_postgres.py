@@ -76,6 +76,8 @@ def test_publish_copies_the_serving_tables_with_their_types(
         ("mart_cx_scorecard", "period", "bigint", 64, 0),
         ("mart_cx_scorecard", "nps", "numeric", 9, 4),
         ("mart_cx_scorecard", "period_start", "date", 0, 0),
+        ("mart_cx_scorecard", "voicemails", "bigint", 64, 0),
+        ("mart_cx_scorecard", "verbatim", "text", 0, 0),
     ]
     assert _query(database, "select count(*), max(build) from listenloop.call_list") == [(8, 7)]
     assert _query(
@@ -122,6 +124,11 @@ def test_a_failed_publish_is_rolled_back_and_names_no_password(
         )
     assert "Sup3rS3cret" not in str(refused.value)
     assert "cannot connect to PostgreSQL" in str(refused.value)
+    # a malformed URL: libpq quotes the DSN it could not parse, password and all
+    with pytest.raises(PostgresPublishError) as malformed:
+        publish_to_postgres(serving, "postgresql:/bi:Sup3rS3cret@127.0.0.1/x")
+    assert "Sup3rS3cret" not in str(malformed.value)
+    assert "invalid dsn" in str(malformed.value)
     publish_to_postgres(serving, _url(database))
     # a table the publish cannot replace (a view depends on it): the whole publish rolls back
     _query_commit(database, "create view listenloop.pinned as select * from listenloop.call_list")

@@ -22,7 +22,9 @@ def make_warehouse(path: Path, build: int, carts: int) -> Path:
         )
         con.execute(
             "create table marts.mart_cx_scorecard as select ? as build, range as period, "
-            "0.42::decimal(9,4) as nps, date '2026-03-01' + range::int as period_start "
+            "0.42::decimal(9,4) as nps, date '2026-03-01' + range::int as period_start, "
+            "range as voicemails, 'Call me on +44 20 7946 0' || range || "
+            "' or mail jo' || range || '@example.com about order 2026-03-0' || range as verbatim "
             "from range(3)",
             [build],
         )
