@@ -6,7 +6,7 @@ is one transaction:
 1. The new tables are created and filled with COPY in a schema of their own
    (`<schema>__incoming`), which no reader touches, so the copy holds no lock a reader waits on.
 2. The live tables are then locked together, their schema dropped and the new one renamed into
-   its place, and everything commits at once.
+   its place, with the grants the old schema and tables had, and everything commits at once.
 
 A reader sees the old build or the new one, never an empty or half-filled table, nor a table of
 each. A reader's query takes its table locks one by one, so locking the live tables can collide
@@ -114,6 +114,7 @@ def _swap(cursor: psycopg2.extensions.cursor, incoming: str, schema: str) -> Non
         try:
             cursor.execute("SET LOCAL lock_timeout = %s", [SWAP_LOCK_TIMEOUT])
             live = _live_tables(cursor, schema)
+            grants = _grants(cursor, schema)
             if live:
                 cursor.execute(
                     sql.SQL("LOCK TABLE {} IN ACCESS EXCLUSIVE MODE").format(
@@ -128,6 +129,7 @@ def _swap(cursor: psycopg2.extensions.cursor, incoming: str, schema: str) -> Non
                     sql.Identifier(incoming), sql.Identifier(schema)
                 )
             )
+            _regrant(cursor, schema, grants)
             return
         except pg_errors.LockNotAvailable:
             cursor.execute("ROLLBACK TO SAVEPOINT swap")
@@ -141,6 +143,53 @@ def _swap(cursor: psycopg2.extensions.cursor, incoming: str, schema: str) -> Non
         f"readers held the tables of PostgreSQL schema {schema} through {SWAP_ATTEMPTS} "
         "attempts to swap in the new build; nothing was changed"
     )
+
+
+# (object: None for the schema, else a table name; grantee role or PUBLIC; privilege)
+Grant = tuple[str | None, str, str]
+
+
+def _grants(cursor: psycopg2.extensions.cursor, schema: str) -> list[Grant]:
+    """The privileges others hold on the live schema and its tables (a BI reader's USAGE and
+    SELECT): the swap replaces those objects, and their grants with them."""
+    cursor.execute(
+        """
+        SELECT NULL, grantee, privilege_type
+        FROM (SELECT (aclexplode(nspacl)).* FROM pg_namespace WHERE nspname = %(schema)s) AS acl
+        WHERE grantee <> grantor
+        UNION ALL
+        SELECT c.relname, acl.grantee, acl.privilege_type
+        FROM pg_class AS c
+        JOIN pg_namespace AS n ON n.oid = c.relnamespace,
+        LATERAL aclexplode(c.relacl) AS acl
+        WHERE n.nspname = %(schema)s AND c.relkind = 'r' AND acl.grantee <> acl.grantor
+        """,
+        {"schema": schema},
+    )
+    return [
+        (table, "PUBLIC" if grantee == 0 else _role_name(cursor, grantee), privilege)
+        for table, grantee, privilege in cursor.fetchall()
+    ]
+
+
+def _role_name(cursor: psycopg2.extensions.cursor, oid: int) -> str:
+    cursor.execute("SELECT rolname FROM pg_roles WHERE oid = %s", [oid])
+    return str(cursor.fetchone()[0])
+
+
+def _regrant(cursor: psycopg2.extensions.cursor, schema: str, grants: list[Grant]) -> None:
+    """Gives the new schema and its tables the privileges the old ones had (tables by name)."""
+    present = set(_live_tables(cursor, schema))
+    for table, grantee, privilege in grants:
+        if table is not None and table not in present:
+            continue  # a table this build no longer has
+        target = (
+            sql.SQL("SCHEMA {}").format(sql.Identifier(schema))
+            if table is None
+            else sql.SQL("TABLE {}").format(sql.Identifier(schema, table))
+        )
+        role = sql.SQL("PUBLIC") if grantee == "PUBLIC" else sql.Identifier(grantee)
+        cursor.execute(sql.SQL("GRANT {} ON {} TO {}").format(sql.SQL(privilege), target, role))
 
 
 def _live_tables(cursor: psycopg2.extensions.cursor, schema: str) -> list[str]:

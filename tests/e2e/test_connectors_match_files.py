@@ -21,6 +21,7 @@ from ingestion.contract import FEEDS_BY_NAME, RAW_DATASET
 from ingestion.pipeline import make_pipeline
 from ingestion.sources import SOURCES, assign_sources
 from listenloop.settings import Settings
+from orchestration.instance import open_instance
 from orchestration.pipeline_run import run_pipeline
 from tests.connectors.aircall_server import AircallFake, aircall_call
 from tests.connectors.shopify_server import ShopifyFake
@@ -130,6 +131,18 @@ def both(tmp_path_factory: pytest.TempPathFactory, env: dict[str, str]) -> tuple
             day += timedelta(days=1)
         report = run_pipeline(api)
     assert report.ok, report.failed_steps
+    # The Dagster run (events, asset metadata, logs) never carries a credential.
+    with open_instance(api) as instance:
+        events = repr(instance.all_logs(report.run_id))
+        metadata = [
+            e.asset_materialization.metadata
+            for e in instance.all_logs(report.run_id)
+            if e.is_dagster_event and e.dagster_event.is_step_materialization
+        ]
+    assert len(metadata) > 10
+    for secret in (shop.token, "fake-api-token"):
+        assert secret not in events
+        assert secret not in report.log_file.read_text(encoding="utf-8")
     return files.warehouse, api.warehouse
 
 

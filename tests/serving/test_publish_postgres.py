@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -156,3 +157,28 @@ def _wait(condition, seconds: float = 60) -> None:  # type: ignore[no-untyped-de
         if time.monotonic() > deadline:
             raise AssertionError("timed out")
         time.sleep(0.05)
+
+
+def test_a_bi_role_keeps_its_grants_across_publishes(tmp_path: Path, database: str) -> None:
+    role = f"ll_bi_{uuid.uuid4().hex[:8]}"
+    url = _url(database)
+    publish_to_postgres(_publish_duckdb(tmp_path / "w1.duckdb", tmp_path, 1, 3), url)
+    _query_commit(database, f"CREATE ROLE {role} LOGIN")
+    try:
+        _query_commit(database, f"GRANT USAGE ON SCHEMA listenloop TO {role}")
+        _query_commit(database, f"GRANT SELECT ON listenloop.call_list TO {role}")
+        publish_to_postgres(_publish_duckdb(tmp_path / "w2.duckdb", tmp_path, 2, 5), url)
+        with (
+            psycopg2.connect(
+                dbname=database, host=PG_SERVER["host"], port=PG_SERVER["port"], user=role
+            ) as con,
+            con.cursor() as cur,
+        ):
+            cur.execute("select count(*), max(build) from listenloop.call_list")
+            assert cur.fetchall() == [(10, 2)]
+            # what was not granted before is not granted now
+            with pytest.raises(psycopg2.errors.InsufficientPrivilege):
+                cur.execute("select count(*) from listenloop.mart_cart_recovery")
+    finally:
+        _query_commit(database, f"DROP OWNED BY {role}")
+        _query_commit(database, f"DROP ROLE {role}")
