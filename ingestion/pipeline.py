@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
 import dlt
 import duckdb
-from filelock import FileLock
+from dlt.common.pipeline import LoadInfo
+from filelock import FileLock, Timeout
 
 from ingestion.contract import FILE_LOG_TABLE, QUARANTINE_TABLE, RAW_DATASET
 
 PIPELINE_NAME = "listenloop_feeds"
-# Creating or dropping the working folder takes well under a second: a longer wait is a hang.
-LOCK_TIMEOUT_SECONDS = 120.0
+# How long building the pipeline waits for a run in another process that has just dropped the
+# working folder and not yet saved its state (see _LockedPipeline.drop).
+LOCK_TIMEOUT_SECONDS = 1800.0
+_LOCK_POLL_SECONDS = 1.0
+# In the working folder while a run holds the lock (a killed run's stale marker is harmless: it
+# is only read while the lock is held).
+RUNNING_MARKER = "listenloop_run_in_progress"
 
 
 def make_pipeline(warehouse: Path, pipeline_name: str = PIPELINE_NAME) -> dlt.Pipeline:
@@ -25,24 +32,66 @@ def make_pipeline(warehouse: Path, pipeline_name: str = PIPELINE_NAME) -> dlt.Pi
     """
     warehouse = Path(warehouse).resolve()
     pipelines_dir = warehouse.parent / ".dlt_pipelines"
-    with _working_folder_lock(pipelines_dir, pipeline_name):
-        return dlt.pipeline(
-            pipeline_name=pipeline_name,
-            destination=dlt.destinations.duckdb(str(warehouse)),
-            dataset_name=RAW_DATASET,
-            pipelines_dir=str(pipelines_dir),
-            progress=None,
-            _impl_cls=_LockedPipeline,
-        )
+    lock = _working_folder_lock(pipelines_dir, pipeline_name)
+    folder = pipelines_dir / pipeline_name
+    deadline = time.monotonic() + LOCK_TIMEOUT_SECONDS
+    while True:
+        try:
+            with lock.acquire(timeout=_LOCK_POLL_SECONDS):
+                return _pipeline(warehouse, pipelines_dir, pipeline_name)
+        except Timeout:
+            # A run holds the lock from its drop() to its end. Once it has saved its state, its
+            # folder is only attached to, never wiped, so the definitions need not wait longer.
+            if (folder / RUNNING_MARKER).exists() and (folder / "state.json").exists():
+                return _pipeline(warehouse, pipelines_dir, pipeline_name)
+            if time.monotonic() > deadline:
+                raise
+
+
+def _pipeline(warehouse: Path, pipelines_dir: Path, pipeline_name: str) -> dlt.Pipeline:
+    return dlt.pipeline(
+        pipeline_name=pipeline_name,
+        destination=dlt.destinations.duckdb(str(warehouse)),
+        dataset_name=RAW_DATASET,
+        pipelines_dir=str(pipelines_dir),
+        progress=None,
+        _impl_cls=_LockedPipeline,
+    )
 
 
 class _LockedPipeline(dlt.Pipeline):
-    """A dlt pipeline whose drop() waits for, and holds off, other processes building it."""
+    """A dlt pipeline whose drop() holds off other processes building it until its run ends."""
+
+    _held: FileLock | None = None
 
     def drop(self, pipeline_name: str | None = None) -> dlt.Pipeline:
-        # dagster-dlt drops the pipeline before every run (DagsterDltResource._run).
-        with _working_folder_lock(Path(self.pipelines_dir), pipeline_name or self.pipeline_name):
-            return super().drop(pipeline_name)
+        # dagster-dlt drops the pipeline right before every run (DagsterDltResource._run). The
+        # folder then has no state.json until the run saves one, and a process building the
+        # pipeline meanwhile would wipe the folder under the run: the lock is kept until run()
+        # returns.
+        lock = _working_folder_lock(Path(self.pipelines_dir), pipeline_name or self.pipeline_name)
+        lock.acquire(timeout=LOCK_TIMEOUT_SECONDS)
+        try:
+            dropped = super().drop(pipeline_name)
+            (Path(self.working_dir) / RUNNING_MARKER).touch()
+        except BaseException:
+            lock.release()
+            raise
+        self._release_held()
+        self._held = lock
+        return dropped
+
+    def run(self, *args: Any, **kwargs: Any) -> LoadInfo:
+        try:
+            return super().run(*args, **kwargs)
+        finally:
+            self._release_held()
+
+    def _release_held(self) -> None:
+        if self._held is not None:
+            (Path(self.working_dir) / RUNNING_MARKER).unlink(missing_ok=True)
+            self._held.release()
+            self._held = None
 
 
 def _working_folder_lock(pipelines_dir: Path, pipeline_name: str) -> FileLock:
@@ -56,7 +105,7 @@ def _working_folder_lock(pipelines_dir: Path, pipeline_name: str) -> FileLock:
     under that run's load. The lock file sits beside the working folder, which the wipe deletes.
     """
     pipelines_dir.mkdir(parents=True, exist_ok=True)
-    return FileLock(pipelines_dir / f"{pipeline_name}.lock", timeout=LOCK_TIMEOUT_SECONDS)
+    return FileLock(pipelines_dir / f"{pipeline_name}.lock")
 
 
 def feed_counts(
