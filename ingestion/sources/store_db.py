@@ -44,11 +44,13 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from ingestion.contract import FEEDS_BY_NAME, Feed
 from ingestion.landing import Delivery, contract_resource
 from ingestion.readers import read_arrow
+from ingestion.sources import SOURCES
 from ingestion.sources.settings import resolve_source_settings
 from ingestion.sources.store_schemas import CURSOR, FLAVOURS, FeedMapping, Flavour, SchemaOptions
 
 SOURCE = "store_db"
-FEEDS_DELIVERED = ("customers", "orders", "order_lines", "refunds")
+# What this source can deliver is declared once, in the registry that LISTENLOOP_SOURCES reads.
+FEEDS_DELIVERED = SOURCES[SOURCE].feeds
 log = logging.getLogger(__name__)
 
 # The default every feed's parent starts from; dlt copies it for each run.
