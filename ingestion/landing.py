@@ -11,6 +11,7 @@ source lands in the same staging models.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -50,6 +51,9 @@ FILE_LOG_SCHEMA = pa.schema(
         pa.field("rows_loaded", pa.int64(), nullable=False),
         pa.field("rows_quarantined", pa.int64(), nullable=False),
         pa.field("extra_columns", pa.string()),
+        pa.field("missing_columns", pa.string()),
+        # JSON object: each delivered column and the type the delivery carried it as.
+        pa.field("delivered_schema", pa.string()),
         pa.field("file_error", pa.string()),
     ]
 )
@@ -231,6 +235,10 @@ def _add(pending: _Pending, feed: Feed, delivery: Delivery, load_id: str) -> Non
         "rows_loaded": 0,
         "rows_quarantined": len(result.bad_records) if result else 0,
         "extra_columns": (";".join(result.extra_columns) or None) if result else None,
+        "missing_columns": (";".join(result.missing_columns) or None) if result else None,
+        "delivered_schema": (
+            json.dumps(result.delivered_types) if result and result.delivered_types else None
+        ),
         "file_error": None,
     }
     pending.log.append(entry)

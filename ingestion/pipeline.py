@@ -114,9 +114,9 @@ def feed_counts(
     """Files and rows of `feed` as last read (or as read by the load `load_id`), for metadata.
 
     rows_read = rows_loaded + rows_quarantined; files_rejected counts files that could not be read
-    at all (each one quarantined as source_row 0).
+    at all (each one quarantined as source_row 0), and refused_files gives each one's reason.
     """
-    if not _has_table(con, FILE_LOG_TABLE):
+    if not has_raw_table(con, FILE_LOG_TABLE):
         return _counts_of([], [])
     scope = (
         "AND load_id = ?"
@@ -126,13 +126,13 @@ def feed_counts(
     params = [feed, load_id] if load_id else [feed]
     files = con.execute(
         f"""
-        SELECT rows_read, rows_loaded, rows_quarantined, extra_columns, file_error
+        SELECT rows_read, rows_loaded, rows_quarantined, extra_columns, file_error, source_file
         FROM {RAW_DATASET}.{FILE_LOG_TABLE}
         WHERE feed = ? {scope}""",
         params,
     ).fetchall()
     by_field = []
-    if _has_table(con, QUARANTINE_TABLE):
+    if has_raw_table(con, QUARANTINE_TABLE):
         in_load = (
             f"AND source_file IN (SELECT source_file FROM {RAW_DATASET}.{FILE_LOG_TABLE}"
             " WHERE load_id = ?)"
@@ -157,6 +157,7 @@ def _counts_of(files: list[tuple], by_field: list[tuple]) -> dict[str, Any]:
     return {
         "files": len(files),
         "files_rejected": sum(1 for f in files if f[4]),
+        "refused_files": {f[5]: f[4] for f in sorted(files, key=lambda f: f[5]) if f[4]},
         "rows_read": sum(f[0] for f in files),
         "rows_loaded": sum(f[1] for f in files),
         "rows_quarantined": sum(f[2] for f in files),
@@ -165,7 +166,8 @@ def _counts_of(files: list[tuple], by_field: list[tuple]) -> dict[str, Any]:
     }
 
 
-def _has_table(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+def has_raw_table(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    """Whether the `raw` dataset holds `table` (a first load creates them)."""
     found = con.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
         [RAW_DATASET, table],

@@ -9,7 +9,7 @@ from ingestion.sources import feeds_by_source
 from listenloop.settings import Settings
 from orchestration import quality
 from orchestration.defs.dbt_models import build_dbt_assets, dbt_resource
-from orchestration.defs.feeds import build_feed_assets
+from orchestration.defs.feeds import build_feed_assets, build_schema_change_checks
 from orchestration.defs.jobs import JOBS
 from orchestration.defs.notifications import build_failure_alert_sensor
 from orchestration.defs.ownership import group_descriptions
@@ -20,9 +20,11 @@ from orchestration.defs.serving import build_publish_asset, gate_checks, served_
 
 def build_definitions(settings: Settings) -> dg.Definitions:
     dbt_steps = build_dbt_assets(settings)
+    feed_assets = build_feed_assets(settings)
     built = dg.Definitions.merge(
         dg.Definitions(
-            assets=[*build_feed_assets(settings), *dbt_steps],
+            assets=[*feed_assets, *dbt_steps],
+            asset_checks=build_schema_change_checks(feed_assets),
             resources={"dlt": DagsterDltResource(), "dbt": dbt_resource()},
         ),
         quality.build_quality_definitions(settings, dbt_steps),

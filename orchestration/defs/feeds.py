@@ -2,7 +2,9 @@
 feed, keyed raw/<feed> like the dbt sources whatever the source, so lineage downstream is the
 same whichever system delivers a feed."""
 
-from collections.abc import Iterator
+import json
+import warnings
+from collections.abc import Iterator, Sequence
 
 import dagster as dg
 import dlt as dlt_lib
@@ -10,7 +12,7 @@ import duckdb
 from dagster_dlt import DagsterDltResource, DagsterDltTranslator, dlt_assets
 from dagster_dlt.translator import DltResourceTranslatorData
 
-from ingestion.contract import FEEDS_BY_NAME, RAW_DATASET, RAW_SQL_TYPES, Feed
+from ingestion.contract import FEEDS_BY_NAME, FILE_LOG_TABLE, RAW_DATASET, RAW_SQL_TYPES, Feed
 from ingestion.pipeline import feed_counts, make_pipeline
 from ingestion.sources import FILES, SOURCES, SourceSpec, feeds_by_source
 from listenloop.settings import Settings
@@ -85,16 +87,86 @@ def _source_assets(
         # Read the counts only after dlt has released the file: DuckDB allows one writer.
         with duckdb.connect(str(settings.warehouse), read_only=True) as con:
             for result in results:
-                counts = feed_counts(con, result.asset_key.path[-1], load_id)
+                feed = FEEDS_BY_NAME[result.asset_key.path[-1]]
+                counts = feed_counts(con, feed.name, load_id)
                 counts["extra_columns"] = ", ".join(counts["extra_columns"]) or "none"
-                counts["quarantined_by_field"] = dg.MetadataValue.json(
-                    counts["quarantined_by_field"]
-                )
+                for name in ("quarantined_by_field", "refused_files"):
+                    counts[name] = dg.MetadataValue.json(counts[name])
+                schema, schema_load_id = delivered_schema(con, feed)
                 yield dg.MaterializeResult(
-                    asset_key=result.asset_key, metadata={**(result.metadata or {}), **counts}
+                    asset_key=result.asset_key,
+                    metadata={
+                        **(result.metadata or {}),
+                        **counts,
+                        # Replaces dlt's schema of the raw table, which only ever grows.
+                        "dagster/column_schema": schema,
+                        "column_schema_load_id": schema_load_id or "(no delivery yet)",
+                    },
                 )
 
     return raw_assets
+
+
+def delivered_schema(
+    con: duckdb.DuckDBPyConnection, feed: Feed
+) -> tuple[dg.TableSchema, str | None]:
+    """The columns the latest load that read the feed delivered, typed as delivered, and its id.
+
+    Deliveries of that load that disagree give a column every type seen ('int64 | string').
+    A load that read nothing of the feed reports the load before it, so the column-schema-change
+    check compares delivery with delivery and never warns of columns "removed" by an idle run;
+    before the first delivery the schema is empty. Refused files deliver no columns.
+    """
+    if not _has_delivered_schema(con):
+        return dg.TableSchema(columns=[]), None
+    rows = con.execute(
+        f"""
+        SELECT load_id, delivered_schema FROM {RAW_DATASET}.{FILE_LOG_TABLE}
+        WHERE feed = ? AND delivered_schema IS NOT NULL
+        QUALIFY load_id = max(load_id) OVER ()
+        ORDER BY source_file""",
+        [feed.name],
+    ).fetchall()
+    types: dict[str, dict[str, None]] = {}
+    for _, delivered in rows:
+        for name, kinds in json.loads(delivered).items():
+            types.setdefault(name, {}).update(dict.fromkeys(kinds.split(" | ")))
+    columns = [
+        dg.TableColumn(
+            name=name,
+            type=" | ".join(sorted(kinds)),
+            description=(
+                f"lands in raw as {RAW_SQL_TYPES[feed.column(name).kind]}"
+                if name in feed.column_names
+                else "not in the contract: lands in raw as VARCHAR"
+            ),
+        )
+        for name, kinds in types.items()
+    ]
+    return dg.TableSchema(columns=columns), rows[0][0] if rows else None
+
+
+def _has_delivered_schema(con: duckdb.DuckDBPyConnection) -> bool:
+    # ingested_files gains the column with the first load that logs a delivery.
+    found = con.execute(
+        "SELECT count(*) FROM information_schema.columns"
+        " WHERE table_schema = ? AND table_name = ? AND column_name = 'delivered_schema'",
+        [RAW_DATASET, FILE_LOG_TABLE],
+    ).fetchone()
+    return bool(found and found[0])
+
+
+def build_schema_change_checks(
+    feed_assets: Sequence[dg.AssetsDefinition],
+) -> Sequence[dg.AssetChecksDefinition]:
+    """One column-schema-change check per raw asset: a warning, never blocking, when a delivery's
+    columns or their delivered types differ from the delivery before (docs/data-contract.md)."""
+    # Beta in dagster 1.13; the warning would repeat in every process that loads the definitions.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", dg.BetaWarning)
+        return dg.build_column_schema_change_checks(
+            assets=feed_assets, severity=dg.AssetCheckSeverity.WARN
+        )
 
 
 def _last_load_id(pipeline: dlt_lib.Pipeline) -> str:

@@ -1,6 +1,7 @@
 """The `publish` asset: after a build whose blocking checks passed, the serving copy BI reads."""
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import dagster as dg
 
@@ -14,6 +15,9 @@ from listenloop.serving import (
 from listenloop.serving_postgres import publish_to_postgres
 from listenloop.settings import Settings
 from orchestration.defs.ownership import CX_TEAM, DATA_TEAM, WAREHOUSE_POOL
+
+if TYPE_CHECKING:  # not part of Dagster's public API
+    from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecord
 
 PUBLISH_KEY = dg.AssetKey(["serving", "publish"])
 
@@ -50,14 +54,25 @@ def gate_checks(defs: dg.Definitions, served: Sequence[dg.AssetKey]) -> list[dg.
 
 
 def failing_checks(instance: dg.DagsterInstance, checks: Sequence[dg.AssetCheckKey]) -> list[str]:
-    """Those of `checks` whose latest execution, in whichever run, failed."""
+    """Those of `checks` whose latest execution, in whichever run, failed with ERROR severity.
+
+    A blocking great-expectations suite whose failed expectations are all warnings reports a
+    failure of WARN severity: it did not stop the marts downstream, so it does not stop the
+    serving copy either.
+    """
     latest = instance.event_log_storage.get_latest_asset_check_execution_by_key(list(checks))
     return sorted(
         f"{key.asset_key.to_user_string()} / {key.name}"
         for key, record in latest.items()
         # The status enum is not part of Dagster's public API; its values are.
-        if record.status.value == "FAILED"
+        if record.status.value == "FAILED" and _severity(record) == dg.AssetCheckSeverity.ERROR
     )
+
+
+def _severity(record: "AssetCheckExecutionRecord") -> dg.AssetCheckSeverity:
+    event = record.event.dagster_event if record.event else None
+    evaluation = event.event_specific_data if event else None
+    return getattr(evaluation, "severity", dg.AssetCheckSeverity.ERROR)
 
 
 def build_publish_asset(

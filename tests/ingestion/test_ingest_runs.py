@@ -185,6 +185,12 @@ def test_unreadable_files_are_quarantined_whole_and_the_rest_loads(lake: Lake) -
     }
     rejected = lake.query("SELECT count(*) FROM raw.ingested_files WHERE file_error IS NOT NULL")
     assert rejected == [(3,)]
+    # the Dagster materialization of each raw asset carries its refused files and their reasons
+    refused = lake.counts(lambda con: feed_counts(con, "surveys"))["refused_files"]
+    assert refused == {"surveys/2026-01-01.csv": reasons["surveys/2026-01-01.csv"]}
+    assert lake.counts(lambda con: feed_counts(con, "calls"))["refused_files"] == {
+        "calls/2026-01-01.csv": "calls/2026-01-01.csv: file is empty (0 bytes)"
+    }
 
 
 def test_a_feed_empty_on_the_first_run_loads_its_first_file_later(lake: Lake) -> None:
