@@ -26,6 +26,8 @@ from pathlib import Path
 
 import duckdb
 
+from ingestion.validation import quote_identifier
+
 SERVING_FILE = "serving.duckdb"
 PARQUET_DIR = "serving"
 PUBLISH_LOG_TABLE = "_published"
@@ -126,7 +128,7 @@ def publish(warehouse: Path, serving_dir: Path, policy: PiiPolicy) -> PublishRep
     staged: list[tuple[Path, Path]] = []
     try:
         with _connection(building) as con:
-            served = _quote(_current_catalog(con))
+            served = quote_identifier(_current_catalog(con))
             con.execute("ATTACH ? AS warehouse (READ_ONLY)", [str(warehouse)])
             for schema, table in served_tables(con, "warehouse"):
                 report.rows[f"{schema}.{table}"] = _copy_table(con, schema, table, policy, report)
@@ -177,7 +179,8 @@ def _copy_table(
         report.withheld[f"{schema}.{table}"] = withheld
     masks = policy.masks_in_text(table)
     select = ", ".join(
-        _masked(c, masks) if columns[c] == "VARCHAR" and masks else _quote(c) for c in kept
+        _masked(c, masks) if columns[c] == "VARCHAR" and masks else quote_identifier(c)
+        for c in kept
     )
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
     con.execute(f"CREATE TABLE {schema}.{table} AS SELECT {select} FROM warehouse.{schema}.{table}")
@@ -186,10 +189,10 @@ def _copy_table(
 
 
 def _masked(column: str, masks: list[tuple[str, str]]) -> str:
-    value = _quote(column)
+    value = quote_identifier(column)
     for pattern, replacement in masks:
         value = f"regexp_replace({value}, {_literal(pattern)}, {_literal(replacement)}, 'g')"
-    return f"{value} AS {_quote(column)}"
+    return f"{value} AS {quote_identifier(column)}"
 
 
 def _literal(text: str) -> str:
@@ -231,10 +234,6 @@ def _replace(source: Path, target: Path) -> None:
         os.fsync(folder)
     finally:
         os.close(folder)
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _sql_path(path: Path) -> str:

@@ -24,6 +24,7 @@ from dlt.extract.resource import DltResource
 
 from ingestion.contract import CONCERN_TAGS, DISPOSITIONS, OUTCOMES, SEGMENTS
 from ingestion.landing import Delivery
+from ingestion.sources.cursor import iso_utc
 from ingestion.sources.http import VendorError, checked_json
 from ingestion.sources.telephony import (
     CallsRun,
@@ -32,7 +33,6 @@ from ingestion.sources.telephony import (
     check_page_size,
     extra_fields,
     from_unix,
-    iso_utc,
     joined_tags,
     normalized_tag,
     resolve_settings,

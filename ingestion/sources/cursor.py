@@ -51,3 +51,13 @@ def as_utc(value: datetime | str) -> datetime:
     if isinstance(value, str):
         value = datetime.fromisoformat(value.replace("Z", "+00:00"))
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def iso_utc(value: datetime | str | None) -> str | None:
+    """The contract's timestamp text: ISO-8601 in UTC with a Z, None for no value.
+
+    A naive value means UTC (RFC 2822 "-0000" parses to one), never the machine's zone.
+    """
+    if value is None or value == "":
+        return None
+    return as_utc(value).isoformat().replace("+00:00", "Z")

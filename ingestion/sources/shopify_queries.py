@@ -15,7 +15,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from ingestion.contract import FEEDS_BY_NAME
-from ingestion.sources.cursor import as_utc
+from ingestion.sources.cursor import iso_utc
 
 MAX_FIRST = 250  # Shopify's largest page for any connection
 
@@ -282,13 +282,6 @@ def legacy_id(gid: str | None) -> str | None:
     if gid.startswith("gid://shopify/"):
         return gid.split("?", 1)[0].rsplit("/", 1)[1]
     return gid
-
-
-def iso_utc(value: str | None) -> str | None:
-    """A Shopify DateTime as ISO-8601 UTC with a Z (the contract's timestamp text)."""
-    if not value:
-        return None
-    return as_utc(value).isoformat().replace("+00:00", "Z")
 
 
 def customer_record(node: dict[str, Any]) -> dict[str, Any]:

@@ -26,7 +26,7 @@ from dlt.extract.resource import DltResource
 from ingestion.contract import FEEDS_BY_NAME, Feed
 from ingestion.landing import Delivery, contract_resource
 from ingestion.readers import TAG_SEPARATOR, read_records
-from ingestion.sources.cursor import UpdatedAtCursor, as_utc
+from ingestion.sources.cursor import UpdatedAtCursor
 from ingestion.sources.http import RetryPolicy, VendorError, safe_path, vendor_session
 from ingestion.sources.settings import resolve_source_settings
 
@@ -203,14 +203,6 @@ def extra_fields(record: Mapping[str, Any], known: Iterable[str], prefix: str) -
     """
     known = set(known)
     return {f"{prefix}{name}": value for name, value in record.items() if name not in known}
-
-
-def iso_utc(value: datetime | None) -> str | None:
-    """The contract's timestamp text: ISO-8601 in UTC with a Z."""
-    if value is None:
-        return None
-    # A naive datetime (RFC 2822 "-0000" parses to one) means UTC, never the machine's zone.
-    return as_utc(value).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def from_unix(seconds: Any) -> datetime | None:

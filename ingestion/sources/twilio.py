@@ -23,6 +23,7 @@ from dlt.common.typing import TSecretStrValue
 from dlt.extract.resource import DltResource
 
 from ingestion.landing import Delivery
+from ingestion.sources.cursor import iso_utc
 from ingestion.sources.http import VendorError, checked_json, safe_path
 from ingestion.sources.telephony import (
     CallsRun,
@@ -30,7 +31,6 @@ from ingestion.sources.telephony import (
     calls_resources,
     check_page_size,
     extra_fields,
-    iso_utc,
     resolve_settings,
 )
 
