@@ -10,7 +10,7 @@ from datetime import date
 from pathlib import Path
 
 from ingestion.contract import SEGMENTS
-from listenloop.settings import PROJECT_ROOT, Settings
+from listenloop.settings import PROJECT_ROOT, Settings, SettingsError
 
 DEMO_CUSTOMERS = 20_000
 DEMO_DAYS = 120
@@ -184,7 +184,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except SettingsError as exc:
+        print(f"listenloop: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -16,6 +16,10 @@ DEFAULT_FIRST_LIST_DATE = "2026-01-01"
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 
 
+class SettingsError(ValueError):
+    """A setting's value is refused; the message names the variable."""
+
+
 @dataclass(frozen=True)
 class Settings:
     feeds_dir: str
@@ -36,7 +40,13 @@ class Settings:
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
-        env = os.environ
+        try:
+            return cls._from(os.environ, overrides)
+        except ValueError as exc:
+            raise SettingsError(str(exc)) from None
+
+    @classmethod
+    def _from(cls, env: Mapping[str, str], overrides: Mapping[str, object]) -> Settings:
         values: dict[str, object] = {
             "feeds_dir": env.get("LISTENLOOP_FEEDS_DIR", str(PROJECT_ROOT / "data" / "feeds")),
             "warehouse": Path(

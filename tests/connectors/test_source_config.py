@@ -8,6 +8,7 @@ import dagster as dg
 import pytest
 
 from ingestion.sources import assign_sources, feeds_by_source
+from listenloop.cli import main
 from listenloop.settings import Settings
 from orchestration.defs import build_definitions
 
@@ -41,6 +42,19 @@ def test_a_source_alone_takes_every_feed_it_delivers_and_a_pair_wins_over_it() -
 def test_a_wrong_assignment_says_what_is_wrong(text: str, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         assign_sources(text)
+
+
+def test_the_command_line_names_a_wrong_setting_without_a_traceback(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("LISTENLOOP_SOURCES", "shopfy")
+
+    assert main(["run"]) == 2
+
+    assert capsys.readouterr().err == (
+        "listenloop: LISTENLOOP_SOURCES: unknown source 'shopfy' in 'shopfy'; sources are files,"
+        " shopify, store_db, aircall, twilio\n"
+    )
 
 
 def _specs(tmp: Path, sources: str | None) -> dict[dg.AssetKey, dg.AssetSpec]:
