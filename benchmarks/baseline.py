@@ -43,7 +43,7 @@ READERS = {
 TEXT_KINDS = (Kind.TEXT, Kind.TAG_LIST)
 
 
-def connect(warehouse: Path) -> duckdb.DuckDBPyConnection:
+def connect(warehouse: Path | str) -> duckdb.DuckDBPyConnection:
     """A connection with the DuckDB settings the dbt profile applies too."""
     settings = Settings.from_env()
     config = {
@@ -155,7 +155,7 @@ def _rules(column: Column) -> list[str]:
 
 def models(manifest: Manifest, listenloop_warehouse: Path, warehouse: Path) -> None:
     with connect(warehouse) as con:
-        con.execute(f"ATTACH {_literal(str(listenloop_warehouse))} AS listenloop (READ_ONLY)")
+        con.execute(f"ATTACH {sql_literal(str(listenloop_warehouse))} AS listenloop (READ_ONLY)")
         for source in manifest.sources_read():
             if not _exists(con, source):
                 _copy_from_listenloop(con, source)
@@ -205,12 +205,12 @@ def _quote(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 
 
-def _literal(text: str) -> str:
+def sql_literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
 def _literals(values: Sequence[str]) -> str:
-    return ", ".join(_literal(v) for v in values)
+    return ", ".join(sql_literal(v) for v in values)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -6,6 +6,7 @@ import json
 import shutil
 import sys
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 from benchmarks.measure import Measurement, run_measured
@@ -49,3 +50,10 @@ def ensure_feeds(out_dir: Path, scale: Scale) -> tuple[Path, Measurement | None]
     argv += ["--customers", str(scale.customers), "--days", str(scale.days)]
     argv += ["--seed", str(scale.seed)]
     return path, run_measured(argv, out_dir / "logs" / f"generate-{scale.label}.log")
+
+
+def end_date(path: Path) -> date:
+    """The day after the last day of data (truth.json's end_date): the list date a build of
+    every delivered day is built up to, as the known-answer tests do."""
+    truth = json.loads((path / "truth.json").read_text(encoding="utf-8"))
+    return date.fromisoformat(truth["generator"]["end_date"])

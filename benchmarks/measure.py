@@ -44,10 +44,13 @@ def run_measured(
         )
         _, status, usage = os.wait4(process.pid, 0)
         seconds = time.perf_counter() - start
+        measurement = Measurement(seconds, usage.ru_maxrss / 1024)
+        # The figures are in the log too, for a run that stops before its report is written.
+        print(f"\n[benchmark] {seconds:.1f} s, peak {measurement.peak_mb:.0f} MB", file=log)
     process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode not in ok_exit_codes:
         tail = log_file.read_text(errors="replace")[-_LOG_TAIL_CHARS:]
         raise StageFailed(
             f"{' '.join(argv)} exited with {process.returncode}; log {log_file}:\n{tail}"
         )
-    return Measurement(seconds, usage.ru_maxrss / 1024)
+    return measurement

@@ -11,24 +11,36 @@ from typing import Any
 from benchmarks.counts import ROWS_COUNTED
 from benchmarks.feeds import Scale
 from benchmarks.measure import Measurement
+from benchmarks.nightly import NightlyResult
+from benchmarks.report_nightly import nightly_markdown, nightly_section
 from benchmarks.stages import STAGES, RunResult
+from listenloop.settings import Settings
 
 PACKAGES = ("duckdb", "dlt", "dbt-core", "dbt-duckdb")
 
 
 def machine_info() -> dict[str, Any]:
     memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    settings = Settings.from_env()
     return {
         "cores": os.cpu_count(),
         "memory_gib": round(memory / 2**30, 1),
         "platform": platform.platform(),
         "python": platform.python_version(),
         "versions": {name: version(name) for name in PACKAGES},
+        # The machine may be shared: its load when the run ended (1, 5 and 15 minutes).
+        "load_average": [round(load, 2) for load in os.getloadavg()],
+        "duckdb_memory_limit": settings.duckdb_memory_limit,
+        "duckdb_temp_dir": settings.duckdb_temp_dir,
     }
 
 
 def build_report(
-    scale: Scale, feeds: Path, generation: Measurement | None, result: RunResult
+    scale: Scale,
+    feeds: Path,
+    generation: Measurement | None,
+    result: RunResult,
+    nightly: NightlyResult,
 ) -> dict[str, Any]:
     stages = []
     for name in STAGES:
@@ -62,6 +74,7 @@ def build_report(
         "machine": machine_info(),
         "stages": stages,
         "checks": result.checks,
+        "nightly": nightly_section(nightly, result),
     }
 
 
@@ -74,7 +87,10 @@ def to_markdown(report: dict[str, Any]) -> str:
         f" seed {scale['seed']}",
         "",
         f"Machine: {machine['cores']} cores, {machine['memory_gib']} GiB RAM,"
-        f" {machine['platform']}, Python {machine['python']}; {versions}.",
+        f" {machine['platform']}, Python {machine['python']}; {versions}."
+        f" Load average at the end: {' / '.join(map(str, machine['load_average']))}."
+        f" DuckDB memory limit: {machine['duckdb_memory_limit'] or 'default'},"
+        f" temp directory: {machine['duckdb_temp_dir'] or 'default'}.",
         f"Feeds: `{feeds['path']}` ({made}).",
         "",
         "| stage | seconds | rows | rows/s | peak MB | baseline seconds | ratio |",
@@ -101,5 +117,6 @@ def to_markdown(report: dict[str, Any]) -> str:
         f" ({checks['listenloop']['tests_returning_rows']} returned rows, i.e. warned or failed);"
         f" the baseline ran {checks['baseline']['tests']}"
         f" ({checks['baseline']['tests_returning_rows']} returned rows).",
+        *nightly_markdown(report["nightly"]),
     ]
     return "\n".join(lines) + "\n"

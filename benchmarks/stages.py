@@ -8,6 +8,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +20,11 @@ DBT = str(Path(sys.executable).with_name("dbt"))
 # Both warehouses share the file name: dbt's compiled SQL names the database after the file.
 WAREHOUSE_FILE = "warehouse.duckdb"
 STAGES = ("ingest", "build", "checks")
+DBT_COMMANDS = {
+    "build": ["build", "--exclude", "resource_type:test", "resource_type:unit_test"],
+    # Unit tests run on fixtures of a fixed size, and plain SQL has no twin for them.
+    "checks": ["test", "--exclude", "resource_type:unit_test"],
+}
 
 
 @dataclass(frozen=True)
@@ -65,11 +71,17 @@ class RunResult:
     checks: dict[str, dict[str, int]]  # "listenloop"/"baseline" -> test counts
 
 
-def run_all(feeds: Path, paths: RunPaths) -> RunResult:
+def run_full(feeds: Path, paths: RunPaths, as_of_date: str) -> dict[str, Timed]:
+    """ListenLoop's full rebuild from empty, in a fresh run folder."""
     shutil.rmtree(paths.root, ignore_errors=True)
     for warehouse in (paths.listenloop_warehouse, paths.baseline_warehouse):
         warehouse.parent.mkdir(parents=True)
-    listenloop = run_listenloop(feeds, paths)
+    return run_listenloop(feeds, paths, as_of_date)
+
+
+def run_baseline_and_count(feeds: Path, paths: RunPaths, listenloop: dict[str, Timed]) -> RunResult:
+    """The baseline after ListenLoop's full rebuild (it copies the seeds from its warehouse),
+    then the rows of both."""
     baseline = run_baseline(feeds, paths)
     return RunResult(
         listenloop=listenloop,
@@ -85,36 +97,55 @@ def run_all(feeds: Path, paths: RunPaths) -> RunResult:
     )
 
 
-def run_listenloop(feeds: Path, paths: RunPaths) -> dict[str, Timed]:
-    env = {
+def listenloop_env(paths: RunPaths, as_of_date: str) -> dict[str, str]:
+    """The environment of ListenLoop's stages: their warehouse, and the list date dbt builds up
+    to, pinned so that a run does not depend on the day it runs."""
+    return {
         **os.environ,
         "LISTENLOOP_WAREHOUSE": str(paths.listenloop_warehouse),
+        "LISTENLOOP_AS_OF_DATE": as_of_date,
         "DBT_SEND_ANONYMOUS_STATS": "0",
     }
-    dbt_args = [
+
+
+def parse_dbt(
+    paths: RunPaths, env: dict[str, str], log_name: str = "dbt-parse", extra: Sequence[str] = ()
+) -> Measurement:
+    """Parsed ahead and untimed, as `make prepare` does: the timed dbt runs then parse partially
+    (given the same vars: other vars make dbt parse the whole project again)."""
+    return run_measured([DBT, "parse", *_dbt_args(paths), *extra], paths.log(log_name), env)
+
+
+def ingest(feeds: Path, paths: RunPaths, env: dict[str, str], log_name: str) -> Timed:
+    argv = [PYTHON, "-m", "benchmarks.ingest", str(feeds), str(paths.listenloop_warehouse)]
+    return _timed(argv, paths.log(log_name), env)
+
+
+def run_dbt(
+    stage: str, paths: RunPaths, env: dict[str, str], log_name: str, extra: Sequence[str] = ()
+) -> Timed:
+    """`stage` (build or checks) as its own dbt process; keeps the manifest it left."""
+    # dbt test exits with 1 when a test fails: a finding to report, not a broken benchmark.
+    ok = (0, 1) if stage == "checks" else (0,)
+    argv = [DBT, *DBT_COMMANDS[stage], *_dbt_args(paths), *extra]
+    timed = _timed(argv, paths.log(log_name), env, ok)
+    shutil.copyfile(paths.dbt_target / "manifest.json", paths.manifest(stage))
+    return timed
+
+
+def _dbt_args(paths: RunPaths) -> list[str]:
+    return [
         "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
         "--target-path", str(paths.dbt_target), "--log-path", str(paths.root / "dbt" / "logs"),
     ]  # fmt: skip
-    # Parsed ahead and untimed, as `make prepare` does: the timed dbt runs then parse partially.
-    run_measured([DBT, "parse", *dbt_args], paths.log("dbt-parse"), env)
-    timed = {
-        "ingest": _timed(
-            [PYTHON, "-m", "benchmarks.ingest", str(feeds), str(paths.listenloop_warehouse)],
-            paths.log("listenloop-ingest"),
-            env,
-        )
-    }
-    dbt_commands = {
-        "build": ["build", "--exclude", "resource_type:test", "resource_type:unit_test"],
-        # Unit tests run on fixtures of a fixed size, and plain SQL has no twin for them.
-        "checks": ["test", "--exclude", "resource_type:unit_test"],
-    }
-    for stage, command in dbt_commands.items():
-        # dbt test exits with 1 when a test fails: a finding to report, not a broken benchmark.
-        ok = (0, 1) if stage == "checks" else (0,)
-        argv = [DBT, *command, *dbt_args]
-        timed[stage] = _timed(argv, paths.log(f"listenloop-{stage}"), env, ok)
-        shutil.copyfile(paths.dbt_target / "manifest.json", paths.manifest(stage))
+
+
+def run_listenloop(feeds: Path, paths: RunPaths, as_of_date: str) -> dict[str, Timed]:
+    env = listenloop_env(paths, as_of_date)
+    parse_dbt(paths, env)
+    timed = {"ingest": ingest(feeds, paths, env, "listenloop-ingest")}
+    for stage in DBT_COMMANDS:
+        timed[stage] = run_dbt(stage, paths, env, f"listenloop-{stage}")
     return timed
 
 

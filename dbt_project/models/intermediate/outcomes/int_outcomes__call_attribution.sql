@@ -28,31 +28,50 @@ assignments as (
 
 ),
 
-matches as (
+-- A call's candidate assignments, found through the customer or, for an assignment without
+-- one, through the phone: two equality joins rather than one join on "customer or phone", which
+-- DuckDB could only run as a nested loop over every call and assignment of a segment. An
+-- assignment has a customer or not, so no pair is found twice.
+candidates as (
 
-    select
-        calls.call_id,
-        assignments.segment,
-        assignments.trigger_id,
-        assignments.arm,
-        row_number() over (
-            partition by calls.call_id
-            order by
-                case when assignments.arm = 'treatment' then 0 else 1 end,
-                assignments.call_window_start desc,
-                assignments.trigger_id desc
-        ) as match_rank
+    select calls.call_id, calls.started_at, assignments.*
     from calls
     inner join phones
         on calls.call_id = phones.call_id
     inner join assignments
         on calls.campaign = assignments.segment
-        and (
-            calls.customer_id = assignments.customer_id
-            or (assignments.customer_id is null and phones.phone = assignments.phone_e164)
-        )
-        and calls.started_at >= assignments.call_window_start
-        and calls.started_at < assignments.attribution_ends_at
+        and calls.customer_id = assignments.customer_id
+
+    union all
+
+    select calls.call_id, calls.started_at, assignments.*
+    from calls
+    inner join phones
+        on calls.call_id = phones.call_id
+    inner join assignments
+        on calls.campaign = assignments.segment
+        and assignments.customer_id is null
+        and phones.phone = assignments.phone_e164
+
+),
+
+matches as (
+
+    select
+        call_id,
+        segment,
+        trigger_id,
+        arm,
+        row_number() over (
+            partition by call_id
+            order by
+                case when arm = 'treatment' then 0 else 1 end,
+                call_window_start desc,
+                trigger_id desc
+        ) as match_rank
+    from candidates
+    where started_at >= call_window_start
+        and started_at < attribution_ends_at
 
 )
 
