@@ -85,7 +85,11 @@ def webserver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
     finally:
         process.terminate()
-        process.wait(timeout=30)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:  # SIGTERM inherited as ignored
+            process.kill()
+            process.wait()
 
 
 def graphql(url: str, query: str) -> dict:

@@ -20,6 +20,7 @@ import duckdb
 from listenloop.serving import serving_paths
 from listenloop.settings import PROJECT_ROOT
 from tests.reliability.runs import generate_feeds, run_listenloop
+from tests.serving.reader_loop import stop_reader
 
 CUSTOMERS, DAYS, SEED = 200, 10, 5
 READER = "tests.reliability.mart_reader"
@@ -68,8 +69,7 @@ def test_reads_during_three_builds_never_fail_and_never_mix_builds(tmp_path: Pat
             builds.append(_published(tmp_path))
             time.sleep(1)  # a few reads of the new build
     finally:
-        reader.terminate()
-        reader.wait(timeout=30)
+        stop_reader(reader, seen_file)
 
     tables = [b[0] for b in builds]
     assert len({json.dumps(t, sort_keys=True) for t in tables}) == BUILDS + 1, (

@@ -16,6 +16,7 @@ import pytest
 from listenloop.cli import main
 from listenloop.serving import PhonePolicy, PiiPolicy, pii_policy, publish
 from listenloop.settings import PROJECT_ROOT, Settings
+from tests.serving.reader_loop import stop_reader
 from tests.serving.warehouses import make_warehouse
 
 READER = "tests.serving.serving_reader"
@@ -118,8 +119,7 @@ def test_a_reader_never_sees_a_half_published_copy(tmp_path: Path) -> None:
             publish(make_warehouse(warehouse, build, builds[build]), tmp_path, PiiPolicy())
             _wait_for_build(seen_file, build)
     finally:
-        reader.terminate()
-        reader.wait(timeout=30)
+        stop_reader(reader, seen_file)
     seen = [json.loads(line) for line in seen_file.read_text().splitlines()]
     errors = [s for s in seen if "error" in s]
     assert errors == []

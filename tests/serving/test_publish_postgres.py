@@ -17,6 +17,7 @@ from listenloop.cli import main
 from listenloop.serving_postgres import PostgresPublishError, publish_to_postgres
 from listenloop.settings import PROJECT_ROOT
 from tests.services import PG_SERVER, postgres_scratch_database
+from tests.serving.reader_loop import stop_reader
 from tests.serving.warehouses import make_warehouse
 
 pytestmark = pytest.mark.services
@@ -106,8 +107,7 @@ def test_a_reader_querying_in_a_loop_sees_one_whole_build_at_a_time(
             publish_once(build)
             time.sleep(0.3)
     finally:
-        reader.terminate()
-        reader.wait(timeout=30)
+        stop_reader(reader, seen_file)
     seen = [json.loads(line) for line in seen_file.read_text().splitlines()]
     assert [s for s in seen if "error" in s] == []
     expected = {b: [b, carts, 3, 2 * carts, 2 * carts] for b, carts in builds.items()}
