@@ -360,7 +360,7 @@ def _with_source_rows(table: pa.Table, skipped: set[int]) -> pa.Table:
 
 # A column name a reason may quote. A header may be a data row (a file without its header), and
 # a reason must never carry an email or a phone number: other names are only counted.
-_QUOTABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_ -]{0,63}")
+_QUOTABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 
 
 def _shown(names: list[str]) -> str:
