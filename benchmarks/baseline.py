@@ -45,16 +45,7 @@ TEXT_KINDS = (Kind.TEXT, Kind.TAG_LIST)
 
 def connect(warehouse: Path | str) -> duckdb.DuckDBPyConnection:
     """A connection with the DuckDB settings the dbt profile applies too."""
-    settings = Settings.from_env()
-    config = {
-        name: value
-        for name, value in (
-            ("memory_limit", settings.duckdb_memory_limit),
-            ("temp_directory", settings.duckdb_temp_dir),
-        )
-        if value
-    }
-    return duckdb.connect(str(warehouse), config=config)
+    return duckdb.connect(str(warehouse), config=Settings.from_env().duckdb_config())
 
 
 def load(feeds_dir: Path, warehouse: Path) -> None:
@@ -187,7 +178,11 @@ def _create(con: duckdb.DuckDBPyConnection, node: Node, kind: str) -> None:
     if not node.compiled_code:
         raise ValueError(f"{node.unique_id} has no compiled SQL in the manifest: was it built?")
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {_quote(node.schema)}")
-    con.execute(f"CREATE OR REPLACE {kind} {node.relation} AS ({node.compiled_code})")
+    try:
+        con.execute(f"CREATE OR REPLACE {kind} {node.relation} AS ({node.compiled_code})")
+    except duckdb.Error as exc:
+        exc.add_note(f"while building {node.unique_id}")
+        raise
 
 
 def checks(manifest: Manifest, warehouse: Path) -> dict[str, int]:

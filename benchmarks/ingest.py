@@ -9,6 +9,7 @@ import argparse
 from pathlib import Path
 
 from ingestion.feeds_source import feeds_source, make_pipeline
+from listenloop.settings import Settings
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -16,7 +17,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("feeds", help="feeds folder")
     parser.add_argument("warehouse", type=Path, help="DuckDB file to load")
     args = parser.parse_args(argv)
-    print(make_pipeline(args.warehouse).run(feeds_source(args.feeds)))
+    pipeline = make_pipeline(args.warehouse, duckdb_config=Settings.from_env().duckdb_config())
+    print(pipeline.run(feeds_source(args.feeds)))
 
 
 if __name__ == "__main__":

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import dlt
 import duckdb
 from dlt.common.pipeline import LoadInfo
+from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 from filelock import FileLock, Timeout
 
 from ingestion.contract import FILE_LOG_TABLE, QUARANTINE_TABLE, RAW_DATASET
@@ -23,8 +25,13 @@ _LOCK_POLL_SECONDS = 1.0
 RUNNING_MARKER = "listenloop_run_in_progress"
 
 
-def make_pipeline(warehouse: Path, pipeline_name: str = PIPELINE_NAME) -> dlt.Pipeline:
-    """A pipeline loading into the DuckDB file `warehouse`, dataset `raw`.
+def make_pipeline(
+    warehouse: Path,
+    pipeline_name: str = PIPELINE_NAME,
+    duckdb_config: Mapping[str, str] | None = None,
+) -> dlt.Pipeline:
+    """A pipeline loading into the DuckDB file `warehouse`, dataset `raw`, with the DuckDB
+    options `duckdb_config` (Settings.duckdb_config: the memory limit and spill folder).
 
     Each source has its own pipeline (`pipeline_name`), so each keeps its own state: file
     fingerprints, API cursors. Its working state sits beside the warehouse, so two warehouses
@@ -38,20 +45,27 @@ def make_pipeline(warehouse: Path, pipeline_name: str = PIPELINE_NAME) -> dlt.Pi
     while True:
         try:
             with lock.acquire(timeout=_LOCK_POLL_SECONDS):
-                return _pipeline(warehouse, pipelines_dir, pipeline_name)
+                return _pipeline(warehouse, pipelines_dir, pipeline_name, duckdb_config)
         except Timeout:
             # A run holds the lock from its drop() to its end. Once it has saved its state, its
             # folder is only attached to, never wiped, so the definitions need not wait longer.
             if (folder / RUNNING_MARKER).exists() and (folder / "state.json").exists():
-                return _pipeline(warehouse, pipelines_dir, pipeline_name)
+                return _pipeline(warehouse, pipelines_dir, pipeline_name, duckdb_config)
             if time.monotonic() > deadline:
                 raise
 
 
-def _pipeline(warehouse: Path, pipelines_dir: Path, pipeline_name: str) -> dlt.Pipeline:
+def _pipeline(
+    warehouse: Path,
+    pipelines_dir: Path,
+    pipeline_name: str,
+    duckdb_config: Mapping[str, str] | None,
+) -> dlt.Pipeline:
+    # Global options are set once on each connection dlt opens; its load sessions inherit them.
+    credentials = DuckDbCredentials(str(warehouse), global_config=dict(duckdb_config or {}))
     return dlt.pipeline(
         pipeline_name=pipeline_name,
-        destination=dlt.destinations.duckdb(str(warehouse)),
+        destination=dlt.destinations.duckdb(credentials),
         dataset_name=RAW_DATASET,
         pipelines_dir=str(pipelines_dir),
         progress=None,

@@ -74,6 +74,18 @@ class Settings:
         ).resolve()
         return cls(**values)  # type: ignore[arg-type]
 
+    def duckdb_config(self) -> dict[str, str]:
+        """DuckDB's options for a warehouse connection: the memory limit and spill folder when set.
+        The dbt profile applies the same two (config_options in dbt_project/profiles.yml)."""
+        return {
+            name: value
+            for name, value in (
+                ("memory_limit", self.duckdb_memory_limit),
+                ("temp_directory", self.duckdb_temp_dir),
+            )
+            if value
+        }
+
     def export_env(self) -> None:
         """Publish these settings to child processes: dbt reads its vars and paths from here."""
         for name, value in (

@@ -70,7 +70,7 @@ def build_feed_assets(settings: Settings) -> list[dg.AssetsDefinition]:
 def _source_assets(
     settings: Settings, source: SourceSpec, feeds: tuple[str, ...]
 ) -> dg.AssetsDefinition:
-    pipeline = make_pipeline(settings.warehouse, source.pipeline_name)
+    pipeline = make_pipeline(settings.warehouse, source.pipeline_name, settings.duckdb_config())
 
     @dlt_assets(
         dlt_source=source.build(feeds, settings.feeds_dir),

@@ -10,7 +10,7 @@ from ingestion_lake import Lake
 from synthetic_feeds import expected_rows, write_synthetic_feeds
 
 from ingestion.contract import FEEDS, FEEDS_BY_NAME
-from ingestion.feeds_source import feed_counts
+from ingestion.feeds_source import feed_counts, feeds_source, make_pipeline
 
 CUSTOMERS_HEADER = "customer_id,email,created_at,updated_at,accepts_phone_contact\n"
 REFUNDS_HEADER = "refund_id,order_id,created_at,amount\n"
@@ -233,3 +233,19 @@ def test_counts_of_one_load_cover_only_the_files_it_read(lake: Lake) -> None:
     assert lake.counts(lambda con: feed_counts(con, "refunds", second))["quarantined_by_field"] == {
         "order_id": 1
     }
+
+
+def test_the_load_runs_under_the_duckdb_memory_limit_and_spill_folder(lake: Lake) -> None:
+    write_synthetic_feeds(lake.feeds, days=2)
+    spill = lake.warehouse.parent / "spill"
+    # What Settings.duckdb_config() gives for LISTENLOOP_DUCKDB_MEMORY_LIMIT=64MB and _TEMP_DIR.
+    options = {"memory_limit": "64MB", "temp_directory": str(spill)}
+    pipeline = make_pipeline(lake.warehouse, duckdb_config=options)
+    pipeline.run(feeds_source(str(lake.feeds))).raise_on_failed_jobs()
+    with pipeline.sql_client() as client:
+        shown = client.execute_sql(
+            "SELECT current_setting('memory_limit'), current_setting('temp_directory')"
+        )
+    assert shown == [("61.0 MiB", str(spill))]
+    for feed, rows in expected_rows(2).items():
+        assert lake.query(f"SELECT count(*) FROM raw.{feed}") == [(rows,)]

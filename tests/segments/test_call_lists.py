@@ -5,7 +5,9 @@ hours before 2026-03-10 09:00 (D); the other customers each exercise one rule (s
 fixtures/*.csv): C05 do-not-call, C06 no phone, C07 reached 9 days ago for another trigger, C08
 reached 15 days ago (too long ago to count), C09 ordered after abandoning, C10 has a cart and a
 first purchase on D, C11 had 3 attempts, C12 had 2, C13 and C14 are one-time buyers from
-2026-03-09 (C14's cart wins that day). The build runs for as-of date D + 1 = 2026-03-11.
+2026-03-09 (C14's cart wins that day). Two carts share a phone with a listed one: K15, a guest
+checkout with C08's phone, and K16 of C15, who has C02's phone; each ties with that cart and loses
+on its trigger id. The build runs for as-of date D + 1 = 2026-03-11.
 """
 
 from __future__ import annotations
@@ -90,6 +92,9 @@ def test_suppressed_on_d_with_the_first_rule_that_fired(built: Path) -> None:
         ("K09", "converted"),
         ("O10", "higher_precedence"),
         ("K11", "max_attempts"),
+        # one call per phone: a guest's checkout, or another customer, with a listed phone
+        ("K15", "higher_precedence"),
+        ("K16", "higher_precedence"),
     }
 
 
@@ -240,10 +245,10 @@ values ('O01', 'C01', '2026-03-10 11:00:00', '2026-03-10 11:00:00', 'USD', 10.00
         'orders/2026-03-10.csv', 1),
     ('O09', 'C09', '2026-03-09 15:00:00', '2026-03-10 13:00:00', 'USD', 50.00, 'voided', 'web',
         'orders/2026-03-10.csv', 2);
-insert into raw.calls (call_id, customer_id, direction, campaign, started_at, disposition,
-    outcome, _source_file, _source_row)
-values ('CA08B', 'C08', 'outbound', 'cart_abandoner', '2026-03-10 10:00:00', 'connected',
-    'will_buy_later', 'calls/2026-03-10.csv', 1);
+insert into raw.calls (call_id, customer_id, phone, direction, campaign, started_at,
+    disposition, outcome, _source_file, _source_row)
+values ('CA08B', 'C08', '+1 415 555 0108', 'outbound', 'cart_abandoner', '2026-03-10 10:00:00',
+    'connected', 'will_buy_later', 'calls/2026-03-10.csv', 1);
 """
 
 
@@ -269,14 +274,18 @@ def test_a_past_list_is_reproducible(built: Path, tmp_path: Path) -> None:
         assert query(warehouse, history_sql, [day]) == history
         assert query(warehouse, suppressed_sql, [day]) == suppressed
     # while the 11th sees them: C05 now accepts calls, O01 is C01's first purchase and converts
-    # K01, K08 was reached on the 10th, and O09 is voided: no longer a first purchase, nor
-    # K09's conversion
+    # K01, K08 was reached on the 10th (and with it K15, the guest cart on C08's phone), and O09
+    # is voided: no longer a first purchase, nor K09's conversion
     assert listed_on(warehouse, MAR11) == {
         ("K05", 1, "listed"),
         ("K09", 1, "listed"),
         ("O01", 1, "listed"),
     }
-    assert suppressed_on(warehouse, MAR11) >= {("K01", "converted"), ("K08", "already_reached")}
+    assert suppressed_on(warehouse, MAR11) >= {
+        ("K01", "converted"),
+        ("K08", "already_reached"),
+        ("K15", "recent_contact"),
+    }
 
 
 def test_calling_hours_follow_the_program_timezone(tmp_path: Path) -> None:

@@ -1,244 +1,108 @@
 {#-
     Every segment candidate (seg_*) on every list date, with the suppression rule that removed it
-    or, when none did, its arm (holdout rule), priority and status (capacity). Suppression rules,
-    in order; the first that fires is the reason:
+    (none: eligible). Suppression rules, in order; the first that fires is the reason:
       1 no_valid_phone     no valid phone on the customer (cart abandoners: or the checkout)
       2 do_not_call        accepts_phone_contact = false
-      3 recent_contact     reached by a connected outbound call for another trigger within
-                           var('recent_contact_days') days before the list date
+      3 recent_contact     the customer or the phone was reached by a connected outbound call
+                           for another trigger within var('recent_contact_days') days before
+                           the list date
       4 converted          cart abandoners: an order by the same customer, email or phone,
                            placed after the checkout
-      5 higher_precedence  the customer is listed that day under a segment earlier in
-                           var('segment_precedence') (or a newer trigger of the same segment)
+      5 higher_precedence  the customer, or another callee with the same phone, is listed that
+                           day under a segment earlier in var('segment_precedence') (or a newer
+                           trigger of the same segment): one call per customer and per phone
       6 max_attempts       the trigger already had var('max_attempts') outbound attempts
       7 already_reached    a connected outbound attempt for this trigger already took place
-    Everything is evaluated on what was known at the list date's cutoff. A call counts for a
-    trigger when it is outbound, to the same customer, tagged with the segment (campaign), and
-    started between the trigger and the end of its call window.
+    Everything is evaluated on what was known at the list date's cutoff. Rules 1-4, 6 and 7 are
+    each candidate's own (int_call_list__checks); rule 5 is decided here, over those narrow rows,
+    and the candidate's columns are joined back last.
     A one-time buyer is listed at most once: on the first day of its range it is not
     suppressed; its later days are dropped.
 -#}
+{#- what a winner's call reaches: one call per callee (customer, else phone) and per phone -#}
+{%- set contact_keys = ['callee_key', 'phone_e164'] %}
 with
 
-dates as (
-
-    select * from {{ ref('int_call_list__dates') }}
-
-),
-
-candidates as (
-
-    {%- for model in ['seg_cart_abandoners', 'seg_service_followups', 'seg_returners',
-                      'seg_first_purchasers', 'seg_one_time_buyers'] %}
-    select
-        list_date,
-        segment,
-        trigger_id,
-        customer_id,
-        trigger_at,
-        call_window_start,
-        call_window_end,
-        value_amount,
-        currency,
-        reason,
-        {%- if model == 'seg_cart_abandoners' %}
-        checkout_email,
-        checkout_phone,
-        checkout_created_at
-        {%- else %}
-        cast(null as {{ dbt.type_string() }}) as checkout_email,
-        cast(null as {{ dbt.type_string() }}) as checkout_phone,
-        cast(null as {{ dbt.type_timestamp() }}) as checkout_created_at
-        {%- endif %}
-    from {{ ref(model) }}
-    {% if not loop.last %}union all{% endif %}
-    {%- endfor %}
-
-),
-
-customer_versions as (
-
-    select * from {{ ref('int_customers__versions') }}
-
-),
-
-order_versions as (
-
-    select * from {{ ref('int_orders__versions') }}
-
-),
-
-outbound_calls as (
-
-    select call_id, customer_id, campaign, started_at, is_connected
-    from {{ ref('stg_telephony__calls') }}
-    where direction = 'outbound' and customer_id is not null
-
-),
-
-members as (
-
-    select
-        candidates.*,
-        dates.cutoff_at,
-        dates.calling_starts_at,
-        {{ listenloop.segment_precedence_rank('candidates.segment') }} as precedence,
-        customers.first_name,
-        customers.email as customer_email,
-        customers.accepts_phone_contact,
-        coalesce(customers.phone, candidates.checkout_phone) as phone_e164
-    from candidates
-    inner join dates on candidates.list_date = dates.list_date
-    left join customer_versions as customers
-        on candidates.customer_id = customers.customer_id
-        and {{ listenloop.valid_at('customers', 'dates.cutoff_at') }}
-
-),
-
-attempts as (
-
-    select
-        members.list_date,
-        members.segment,
-        members.trigger_id,
-        count(*) as attempts_before,
-        sum(case when outbound_calls.is_connected then 1 else 0 end) as connects_before
-    from members
-    inner join outbound_calls
-        on members.customer_id = outbound_calls.customer_id
-        and members.segment = outbound_calls.campaign
-        and outbound_calls.started_at >= members.trigger_at
-        and outbound_calls.started_at < members.call_window_end
-        and outbound_calls.started_at < members.cutoff_at
-    group by members.list_date, members.segment, members.trigger_id
-
-),
-
-recent_contacts as (
-
-    select distinct members.list_date, members.segment, members.trigger_id
-    from members
-    inner join outbound_calls
-        on members.customer_id = outbound_calls.customer_id
-        and outbound_calls.is_connected
-        and outbound_calls.started_at < members.cutoff_at
-        and outbound_calls.started_at
-            >= {{ dbt.dateadd('day', -1 * var('recent_contact_days'), 'members.cutoff_at') }}
-    where coalesce(outbound_calls.campaign, '') <> members.segment
-        or outbound_calls.started_at < members.trigger_at
-        or outbound_calls.started_at >= members.call_window_end
-
-),
-
--- who an abandoner's later order may come from: the same customer, or a customer with the
--- checkout's email or phone (as known at the cutoff)
-cart_contacts as (
-
-    select list_date, trigger_id, cutoff_at, checkout_created_at, customer_id
-    from members
-    where segment = 'cart_abandoner' and customer_id is not null
-
-    union
-
-    select members.list_date, members.trigger_id, members.cutoff_at,
-        members.checkout_created_at, customers.customer_id
-    from members
-    inner join customer_versions as customers
-        on members.checkout_email = customers.email
-        and {{ listenloop.valid_at('customers', 'members.cutoff_at') }}
-    where members.segment = 'cart_abandoner'
-
-    union
-
-    select members.list_date, members.trigger_id, members.cutoff_at,
-        members.checkout_created_at, customers.customer_id
-    from members
-    inner join customer_versions as customers
-        on members.phone_e164 = customers.phone
-        and {{ listenloop.valid_at('customers', 'members.cutoff_at') }}
-    where members.segment = 'cart_abandoner'
-
-),
-
-conversions as (
-
-    select distinct cart_contacts.list_date, cart_contacts.trigger_id
-    from cart_contacts
-    inner join order_versions as orders
-        on cart_contacts.customer_id = orders.customer_id
-        and {{ listenloop.valid_at('orders', 'cart_contacts.cutoff_at') }}
-    where not orders.is_voided
-        and orders.created_at > cart_contacts.checkout_created_at
-
-),
-
-checked as (
-
-    select
-        members.*,
-        coalesce(attempts.attempts_before, 0) as attempts_before,
-        case
-            when members.phone_e164 is null then 1
-            when members.accepts_phone_contact = false then 2
-            when recent_contacts.trigger_id is not null then 3
-            when conversions.trigger_id is not null then 4
-            when coalesce(attempts.attempts_before, 0) >= {{ var('max_attempts') }} then 6
-            when coalesce(attempts.connects_before, 0) > 0 then 7
-        end as own_rule,
-        coalesce(members.customer_id, members.phone_e164) as callee_key
-    from members
-    left join attempts
-        on members.list_date = attempts.list_date
-        and members.segment = attempts.segment
-        and members.trigger_id = attempts.trigger_id
-    left join recent_contacts
-        on members.list_date = recent_contacts.list_date
-        and members.segment = recent_contacts.segment
-        and members.trigger_id = recent_contacts.trigger_id
-    left join conversions
-        on members.segment = 'cart_abandoner'
-        and members.list_date = conversions.list_date
-        and members.trigger_id = conversions.trigger_id
-
-),
-
 -- Precedence runs in two passes so that a one-time buyer, which may be offered on one day only,
--- never blocks anyone on a day it is not offered. First the trigger segments among themselves:
-trigger_ranked as (
+-- never blocks anyone on a day it is not offered. First the trigger segments among themselves,
+-- one winner per callee and day, then one per phone and day among those (two customers, or a
+-- guest checkout and a customer, may share a phone):
+callee_ranked as (
 
     select
         list_date,
         segment,
         trigger_id,
         callee_key,
+        phone_e164,
         precedence,
+        trigger_at,
         row_number() over (
             partition by list_date, callee_key
             order by precedence, trigger_at desc, trigger_id
         ) as callee_rank
-    from checked
+    from {{ ref('int_call_list__checks') }} as checks
     where own_rule is null and segment <> 'one_time_buyer'
+
+),
+
+phone_ranked as (
+
+    select
+        *,
+        row_number() over (
+            partition by list_date, phone_e164
+            order by precedence, trigger_at desc, trigger_id
+        ) as phone_rank
+    from callee_ranked
+    where callee_rank = 1
 
 ),
 
 trigger_winners as (
 
-    select * from trigger_ranked where callee_rank = 1
+    select list_date, segment, trigger_id, callee_key, phone_e164, precedence
+    from phone_ranked
+    where phone_rank = 1
+
+),
+
+-- each day's trigger winners by the callees and phones they reach, the best precedence first
+trigger_contacts as (
+
+    select list_date, contact, min(precedence) as precedence
+    from (
+        {%- for key in contact_keys %}
+        select list_date, {{ key }} as contact, precedence from trigger_winners
+        {% if not loop.last %}union all{% endif %}
+        {%- endfor %}
+    ) as contacts
+    group by list_date, contact
 
 ),
 
 -- then one-time buyers: offered on the first day they pass every rule, precedence included
 one_time_passing as (
 
-    select checked.list_date, checked.trigger_id, checked.callee_key, checked.precedence
-    from checked
-    left join trigger_winners
-        on checked.list_date = trigger_winners.list_date
-        and checked.callee_key = trigger_winners.callee_key
-        and trigger_winners.precedence < checked.precedence
-    where checked.segment = 'one_time_buyer'
-        and checked.own_rule is null
-        and trigger_winners.trigger_id is null
+    select
+        checks.list_date,
+        checks.trigger_id,
+        checks.callee_key,
+        checks.phone_e164,
+        checks.precedence,
+        checks.trigger_at
+    from {{ ref('int_call_list__checks') }} as checks
+    {%- for key in contact_keys %}
+    left join trigger_contacts as reached_{{ key }}
+        on checks.list_date = reached_{{ key }}.list_date
+        and checks.{{ key }} = reached_{{ key }}.contact
+        and reached_{{ key }}.precedence < checks.precedence
+    {%- endfor %}
+    where checks.segment = 'one_time_buyer'
+        and checks.own_rule is null
+        {%- for key in contact_keys %}
+        and reached_{{ key }}.contact is null
+        {%- endfor %}
 
 ),
 
@@ -252,9 +116,16 @@ one_time_offers as (
 
 ),
 
+-- One-time buyers offered the same day on one phone: the newest order's buyer is called. The
+-- others lose that day (higher_precedence) and, being offered once, are not offered again.
 offered_one_time as (
 
-    select one_time_passing.*
+    select
+        one_time_passing.*,
+        row_number() over (
+            partition by one_time_passing.list_date, one_time_passing.phone_e164
+            order by one_time_passing.trigger_at desc, one_time_passing.trigger_id
+        ) as phone_rank
     from one_time_passing
     inner join one_time_offers
         on one_time_passing.trigger_id = one_time_offers.trigger_id
@@ -262,61 +133,87 @@ offered_one_time as (
 
 ),
 
+-- every winner of the day, trigger or one-time, by the callees and phones it reaches
+winner_contacts as (
+
+    select list_date, contact, min(precedence) as precedence
+    from (
+        select list_date, contact, precedence from trigger_contacts
+        {%- for key in contact_keys %}
+        union all
+        select list_date, {{ key }}, precedence from offered_one_time where phone_rank = 1
+        {%- endfor %}
+    ) as contacts
+    group by list_date, contact
+
+),
+
 ruled as (
 
     select
-        checked.*,
+        checks.list_date,
+        checks.segment,
+        checks.trigger_id,
+        checks.callee_key,
+        checks.attempts_before,
         case
-            when checked.own_rule <= 4 then checked.own_rule
-            when trigger_winners.trigger_id is not null
-                or offered_one_time.trigger_id is not null then 5
-            when checked.own_rule is null and trigger_ranked.callee_rank > 1 then 5
-            else checked.own_rule
+            when checks.own_rule <= 4 then checks.own_rule
+            when {% for key in contact_keys -%}
+                blocked_{{ key }}.contact is not null{% if not loop.last %} or {% endif %}
+                {%- endfor %} then 5
+            -- a trigger that lost to another of its segment for the same callee or phone
+            when checks.own_rule is null
+                and checks.segment <> 'one_time_buyer'
+                and own_win.trigger_id is null then 5
+            when offered.phone_rank > 1 then 5
+            else checks.own_rule
         end as suppression_rule
-    from checked
-    left join trigger_ranked
-        on checked.list_date = trigger_ranked.list_date
-        and checked.segment = trigger_ranked.segment
-        and checked.trigger_id = trigger_ranked.trigger_id
-    left join trigger_winners
-        on checked.list_date = trigger_winners.list_date
-        and checked.callee_key = trigger_winners.callee_key
-        and trigger_winners.precedence < checked.precedence
-    left join offered_one_time
-        on checked.list_date = offered_one_time.list_date
-        and checked.callee_key = offered_one_time.callee_key
-        and offered_one_time.precedence < checked.precedence
+    from {{ ref('int_call_list__checks') }} as checks
+    left join trigger_winners as own_win
+        on checks.list_date = own_win.list_date
+        and checks.segment = own_win.segment
+        and checks.trigger_id = own_win.trigger_id
+    {%- for key in contact_keys %}
+    left join winner_contacts as blocked_{{ key }}
+        on checks.list_date = blocked_{{ key }}.list_date
+        and checks.{{ key }} = blocked_{{ key }}.contact
+        and blocked_{{ key }}.precedence < checks.precedence
+    {%- endfor %}
+    left join offered_one_time as offered
+        on checks.segment = 'one_time_buyer'
+        and checks.list_date = offered.list_date
+        and checks.trigger_id = offered.trigger_id
     left join one_time_offers
-        on checked.segment = 'one_time_buyer'
-        and checked.trigger_id = one_time_offers.trigger_id
+        on checks.segment = 'one_time_buyer'
+        and checks.trigger_id = one_time_offers.trigger_id
     -- a one-time buyer's days after the one it was offered on are done, not suppressed
     where not (
-        checked.segment = 'one_time_buyer'
+        checks.segment = 'one_time_buyer'
         and one_time_offers.offer_date is not null
-        and checked.list_date > one_time_offers.offer_date
+        and checks.list_date > one_time_offers.offer_date
     )
 
 )
 
 select
-    list_date,
-    segment,
-    trigger_id,
-    customer_id,
-    callee_key,
-    trigger_at,
-    call_window_start,
-    call_window_end,
-    cutoff_at,
-    calling_starts_at,
-    value_amount,
-    currency,
-    reason,
-    first_name,
-    phone_e164,
-    attempts_before,
-    suppression_rule,
-    case suppression_rule
+    ruled.list_date,
+    ruled.segment,
+    ruled.trigger_id,
+    candidates.customer_id,
+    ruled.callee_key,
+    candidates.trigger_at,
+    candidates.call_window_start,
+    candidates.call_window_end,
+    candidates.cutoff_at,
+    candidates.calling_starts_at,
+    candidates.value_amount,
+    candidates.currency,
+    candidates.reason,
+    candidates.first_name,
+    candidates.phone_e164,
+    ruled.attempts_before,
+    ruled.suppression_rule,
+    case ruled.suppression_rule
         when 1 then 'no_valid_phone'
         when 2 then 'do_not_call'
         when 3 then 'recent_contact'
@@ -326,3 +223,7 @@ select
         when 7 then 'already_reached'
     end as suppression_reason
 from ruled
+inner join {{ ref('int_call_list__candidates') }} as candidates
+    on ruled.list_date = candidates.list_date
+    and ruled.segment = candidates.segment
+    and ruled.trigger_id = candidates.trigger_id
