@@ -7,7 +7,9 @@ reached 15 days ago (too long ago to count), C09 ordered after abandoning, C10 h
 first purchase on D, C11 had 3 attempts, C12 had 2, C13 and C14 are one-time buyers from
 2026-03-09 (C14's cart wins that day). Two carts share a phone with a listed one: K15, a guest
 checkout with C08's phone, and K16 of C15, who has C02's phone; each ties with that cart and loses
-on its trigger id. The build runs for as-of date D + 1 = 2026-03-11.
+on its trigger id. C16 and C17 share a phone and are one-time buyers from 2026-03-09: C17's newer
+order wins that day, and C16, offered once, is not offered again. The build runs for as-of date
+D + 1 = 2026-03-11.
 """
 
 from __future__ import annotations
@@ -106,8 +108,12 @@ def test_the_day_before_and_after(built: Path) -> None:
         ("K12", 1, "listed"),
         ("K14", 1, "listed"),
         ("O13", 1, "listed"),
+        ("O17", 1, "listed"),
     }
-    assert suppressed_on(built, MAR9) == {("O14", "higher_precedence")}
+    assert suppressed_on(built, MAR9) == {
+        ("O14", "higher_precedence"),
+        ("O16", "higher_precedence"),  # C17's O17 on the same phone
+    }
     assert listed_on(built, MAR11) == {
         ("K01", 1, "listed"),
         ("K08", 1, "listed"),
@@ -121,7 +127,7 @@ def test_one_time_buyer_is_listed_once(built: Path) -> None:
         "select trigger_id, list(list_date order by list_date) from segments.call_list_history "
         "where segment = 'one_time_buyer' group by trigger_id order by 1",
     )
-    assert rows == [("O13", [MAR9]), ("O14", [MAR10])]
+    assert rows == [("O13", [MAR9]), ("O14", [MAR10]), ("O17", [MAR9])]
     # candidates every day from the 9th, but never suppressed after the day it was listed
     assert query(
         built,

@@ -52,12 +52,14 @@
     ) }}
 {%- endmacro %}
 
-{#- 1 for the first segment of var('segment_precedence'), 2 for the next, ... -#}
+{#- 1 for the first segment of var('segment_precedence'), 2 for the next, ...; a segment left out
+    of the list comes after all of them (a null would never lose a precedence comparison). -#}
 {% macro segment_precedence_rank(segment_column) -%}
     case {{ segment_column }}
     {%- for segment in var('segment_precedence') %}
         when '{{ segment }}' then {{ loop.index }}
     {%- endfor %}
+        else {{ var('segment_precedence') | length + 1 }}
     end
 {%- endmacro %}
 

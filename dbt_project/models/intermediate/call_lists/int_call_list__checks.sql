@@ -1,74 +1,13 @@
 {#-
     Each candidate's own suppression rule: the first of the rules that look only at the candidate
-    (see int_call_list__members for the order), and its outbound attempts so far. Rule 5,
-    precedence among candidates, is int_call_list__members'. Keys and rule columns only, so that
-    the precedence passes work on narrow rows. Each step reads the candidates from their table
-    rather than from a shared CTE, which DuckDB would keep in memory for all of its uses.
-    A call counts for a trigger when it is outbound, to the same customer, tagged with the segment
-    (campaign), and started between the trigger and the end of its call window.
+    (see int_call_list__members for the order), from the candidate's attempts so far
+    (int_call_list__attempts), recent contacts (int_call_list__recent_contacts) and, for cart
+    abandoners, later orders. Rule 5, precedence among candidates, is int_call_list__members'.
+    Keys and rule columns only, so that the precedence passes work on narrow rows. Each step
+    reads the candidates from their table rather than from a shared CTE, which DuckDB would keep
+    in memory for all of its uses.
 -#}
 with
-
-outbound_calls as (
-
-    select call_id, customer_id, campaign, started_at, is_connected
-    from {{ ref('stg_telephony__calls') }}
-    where direction = 'outbound' and customer_id is not null
-
-),
-
-attempts as (
-
-    select
-        candidates.list_date,
-        candidates.segment,
-        candidates.trigger_id,
-        count(*) as attempts_before,
-        sum(case when outbound_calls.is_connected then 1 else 0 end) as connects_before
-    from {{ ref('int_call_list__candidates') }} as candidates
-    inner join outbound_calls
-        on candidates.customer_id = outbound_calls.customer_id
-        and candidates.segment = outbound_calls.campaign
-        and outbound_calls.started_at >= candidates.trigger_at
-        and outbound_calls.started_at < candidates.call_window_end
-        and outbound_calls.started_at < candidates.cutoff_at
-    group by candidates.list_date, candidates.segment, candidates.trigger_id
-
-),
-
--- reached for something else: the same customer, or the same phone (a guest checkout with a
--- customer's phone, customers sharing one), on a connected call that is not one of this
--- trigger's own attempts
-recent_contacts as (
-
-    select candidates.list_date, candidates.segment, candidates.trigger_id
-    from {{ ref('int_call_list__candidates') }} as candidates
-    inner join outbound_calls
-        on candidates.customer_id = outbound_calls.customer_id
-        and outbound_calls.is_connected
-        and outbound_calls.started_at < candidates.cutoff_at
-        and outbound_calls.started_at
-            >= {{ dbt.dateadd('day', -1 * var('recent_contact_days'), 'candidates.cutoff_at') }}
-    where coalesce(outbound_calls.campaign, '') <> candidates.segment
-        or outbound_calls.started_at < candidates.trigger_at
-        or outbound_calls.started_at >= candidates.call_window_end
-
-    union
-
-    select candidates.list_date, candidates.segment, candidates.trigger_id
-    from {{ ref('int_call_list__candidates') }} as candidates
-    inner join {{ ref('stg_telephony__calls') }} as phone_calls
-        on candidates.phone_e164 = phone_calls.phone
-        and phone_calls.direction = 'outbound'
-        and phone_calls.is_connected
-        and phone_calls.started_at < candidates.cutoff_at
-        and phone_calls.started_at
-            >= {{ dbt.dateadd('day', -1 * var('recent_contact_days'), 'candidates.cutoff_at') }}
-    where phone_calls.customer_id is null
-        or candidates.customer_id is null
-        or phone_calls.customer_id <> candidates.customer_id
-
-),
 
 -- who an abandoner's later order may come from: the same customer, or a customer with the
 -- checkout's email or phone (as known at the cutoff)
@@ -122,11 +61,11 @@ select
         when coalesce(attempts.connects_before, 0) > 0 then 7
     end as own_rule
 from {{ ref('int_call_list__candidates') }} as candidates
-left join attempts
+left join {{ ref('int_call_list__attempts') }} as attempts
     on candidates.list_date = attempts.list_date
     and candidates.segment = attempts.segment
     and candidates.trigger_id = attempts.trigger_id
-left join recent_contacts
+left join {{ ref('int_call_list__recent_contacts') }} as recent_contacts
     on candidates.list_date = recent_contacts.list_date
     and candidates.segment = recent_contacts.segment
     and candidates.trigger_id = recent_contacts.trigger_id

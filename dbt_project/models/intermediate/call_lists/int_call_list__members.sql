@@ -16,8 +16,10 @@
     Everything is evaluated on what was known at the list date's cutoff. Rules 1-4, 6 and 7 are
     each candidate's own (int_call_list__checks); rule 5 is decided here, over those narrow rows,
     and the candidate's columns are joined back last.
-    A one-time buyer is listed at most once: on the first day of its range it is not
-    suppressed; its later days are dropped.
+    A one-time buyer is listed at most once: on the first day of its range it passes rules 1-7
+    against the trigger segments; its later days are dropped. When two one-time buyers on one
+    phone would both be offered that day, the newer order's buyer is listed and the other is
+    suppressed (higher_precedence), and not offered again.
 -#}
 {#- what a winner's call reaches: one call per callee (customer, else phone) and per phone -#}
 {%- set contact_keys = ['callee_key', 'phone_e164'] %}
