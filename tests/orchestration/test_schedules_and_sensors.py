@@ -215,7 +215,7 @@ def test_nightly_job_builds_every_asset(defs: dg.Definitions) -> None:
     job = defs.resolve_job_def("build_everything")
     everything = {spec.key for spec in defs.resolve_all_asset_specs()}
     assert set(job.asset_layer.executable_asset_keys) == everything
-    assert len(everything) == 52  # 7 raw feeds, 44 dbt models and seeds, the publish step
+    assert len(everything) == 56  # 7 raw feeds, 48 dbt models and seeds, the publish step
 
 
 def test_intraday_job_is_the_abandonment_path_without_the_outcome_marts(
@@ -343,7 +343,7 @@ def test_feeds_sensor_starts_one_run_per_new_file(
     assert request.run_key == run_key(cursor)
     assert request.tags == {FEEDS_TAG: "refunds,surveys", **_sensor_tags(request)}
     assert set(request.asset_selection or []) == SURVEYS_DOWNSTREAM | REFUNDS_DOWNSTREAM
-    assert len(request.asset_selection or []) == 21
+    assert len(request.asset_selection or []) == 25
 
     # Second tick, nothing new: skipped, same cursor.
     second = _tick(defs, instance, cursor=first.cursor)

@@ -168,8 +168,8 @@ def test_arms_follow_the_python_holdout_rule(built: Path) -> None:
         "select customer_id, segment, trigger_id, holdout_bucket, arm "
         "from segments.call_list_history",
     )
-    # 6 on the 9th, 8 on D, 3 on the 11th, and O13 and O14 as first purchases on Feb 8 and 9
-    assert len(rows) == 21
+    # 7 on the 9th, 8 on D, 3 on the 11th, and O13, O14 and O17 as first purchases on Feb 8 and 9
+    assert len(rows) == 24
     for customer_id, segment, trigger_id, bucket, arm in rows:
         assert bucket == pytest.approx(holdout_bucket(customer_id, segment, trigger_id), abs=1e-12)
         assert (arm == "holdout") == is_holdout(customer_id, segment, trigger_id)
